@@ -1,0 +1,53 @@
+// Reference: transformers/models/opt/modeling_opt.py, OPTDecoderLayer.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Model;
+
+/// <summary>One OPT block: attention then the ReLU feed-forward network whose neurons this project studies.</summary>
+public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
+{
+    readonly OptAttention self_attn;
+    readonly LayerNorm self_attn_layer_norm, final_layer_norm;
+    readonly Linear fc1, fc2;
+    readonly HookPoint hook_mlp_post;
+    readonly bool preLayerNorm;
+
+    public OptDecoderLayer(OptConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(OptDecoderLayer))
+    {
+        int h = config.HiddenSize;
+        bool affine = config.LayerNormElementwiseAffine;
+        preLayerNorm = config.DoLayerNormBefore;
+        self_attn = new OptAttention(config, device, dtype);
+        self_attn_layer_norm = nn.LayerNorm(h, 1e-5, elementwise_affine: affine, bias: affine, device: device, dtype: dtype);
+        fc1 = nn.Linear(h, config.FfnDim, config.EnableBias, device, dtype);
+        fc2 = nn.Linear(config.FfnDim, h, config.EnableBias, device, dtype);
+        final_layer_norm = nn.LayerNorm(h, 1e-5, elementwise_affine: affine, bias: affine, device: device, dtype: dtype);
+        hook_mlp_post = new HookPoint("mlp.hook_post");
+        RegisterComponents();
+    }
+
+    /// <summary>The FFN neuron activations (the input of fc2, after ReLU) pass through this point: hook it to observe them.</summary>
+    public HookPoint NeuronActivations => hook_mlp_post;
+
+    public override Tensor forward(Tensor x, Tensor additiveMask)                      // x: (B, T, H)
+    {
+        using var scope = NewDisposeScope();
+        Tensor y;
+        if (preLayerNorm)
+        {
+            var h = x + self_attn.call(self_attn_layer_norm.call(x), additiveMask);   // pre-LN: 125m, 1.3b, … 66b
+            var neurons = hook_mlp_post.call(fc1.call(final_layer_norm.call(h)).relu());   // (B, T, F)
+            y = h + fc2.call(neurons);
+        }
+        else
+        {
+            // 350m applies LayerNorm AFTER each sub-block; the FFN residual is the post-attention-LN output.
+            var h = self_attn_layer_norm.call(x + self_attn.call(x, additiveMask));
+            var neurons = hook_mlp_post.call(fc1.call(h).relu());
+            y = final_layer_norm.call(h + fc2.call(neurons));
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,74 @@
+using OptNeurons.Loading;
+using OptNeurons.Model;
+using OptNeurons.Runtime;
+using OptNeurons.Tests.Support;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Model;
+
+/// <summary>Logits and neuron activations against the independent reference, compared where attention_mask == 1.</summary>
+public class ReferenceTests(ITestOutputHelper output)
+{
+    const double Tolerance = 1e-4;
+
+    static OptForCausalLM LoadFixtureModel()
+    {
+        TorchRuntime.Initialize();
+        var model = new OptForCausalLM(OptConfig.Load(Path.Combine(Fixtures.TinyPreLn, "config.json")));
+        var tensors = SafeTensors.ReadAll(Path.Combine(Fixtures.TinyPreLn, "model.safetensors"));
+        using (no_grad())
+            foreach (var (name, p) in model.state_dict())
+                if (tensors.TryGetValue(name, out var t)) p.copy_(t);
+                else Assert.True(name == "lm_head.weight", $"missing {name}");
+        return model;
+    }
+
+    [Fact]
+    public void Logits_MatchReference_OnRealTokens()
+    {
+        using var model = LoadFixtureModel();
+        var (ids, mask) = Fixtures.ReferenceBatch();
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        var maskT = Fixtures.ToTensor(mask);
+        var logits = model.call(Fixtures.ToTensor(ids), maskT);
+        AssertCloseOnRealTokens(Fixtures.ExpectedTensor("logits.bin"), logits, maskT, "logits");
+    }
+
+    [Fact]
+    public void NeuronActivations_MatchReference_OnRealTokens()
+    {
+        using var model = LoadFixtureModel();
+        var (ids, mask) = Fixtures.ReferenceBatch();
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        var captured = new Tensor[model.NumLayers];
+        // The clone is detached from every dispose scope of the forward pass, so it outlives it.
+        var removers = model.Decoder.Layers.Select((layer, l) =>
+            layer.NeuronActivations.register_forward_hook((_, _, post) => { captured[l] = post.clone().DetachFromDisposeScope(); return null!; })).ToList();
+        var maskT = Fixtures.ToTensor(mask);
+        model.call(Fixtures.ToTensor(ids), maskT);
+        removers.ForEach(r => r.remove());
+        var expected = Fixtures.ExpectedTensor("activations.bin");
+        for (int l = 0; l < model.NumLayers; l++)
+            using (captured[l]) AssertCloseOnRealTokens(expected[l], captured[l], maskT, $"layer {l} activations");
+    }
+
+    void AssertCloseOnRealTokens(Tensor expected, Tensor actual, Tensor mask, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var real = mask.to(ScalarType.Bool);
+        var diff = (expected[real] - actual[real]).abs();
+        double max = diff.max().item<float>();
+        if (max > Tolerance)
+        {
+            var worst = diff.argmax().item<long>();
+            var e = expected[real].flatten(); var a = actual[real].flatten();
+            output.WriteLine($"{what}: first values expected vs actual:");
+            for (long i = worst; i < Math.Min(worst + 5, e.shape[0]); i++) output.WriteLine($"  [{i}] {e[i].item<float>():G9}  {a[i].item<float>():G9}");
+        }
+        Assert.True(max <= Tolerance, $"{what}: max |diff| {max:G3} > {Tolerance} on real tokens");
+    }
+}
