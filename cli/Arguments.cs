@@ -1,0 +1,52 @@
+namespace OptNeurons.Cli;
+
+/// <summary>A small "--name value" / "--flag" parser that rejects unknown options by name.</summary>
+sealed class Arguments
+{
+    readonly Dictionary<string, List<string>> values = new(StringComparer.Ordinal);
+    readonly HashSet<string> flags = new(StringComparer.Ordinal);
+    readonly HashSet<string> used = new(StringComparer.Ordinal);
+
+    public Arguments(IEnumerable<string> args, IReadOnlySet<string> flagNames)
+    {
+        string? pending = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                if (pending is not null) throw new ArgumentException($"option {pending} needs a value.");
+                if (flagNames.Contains(arg)) flags.Add(arg);
+                else pending = arg;
+            }
+            else if (pending is not null)
+            {
+                (values.TryGetValue(pending, out var list) ? list : values[pending] = []).Add(arg);
+                pending = null;
+            }
+            else throw new ArgumentException($"unexpected argument '{arg}'; options start with --.");
+        }
+        if (pending is not null) throw new ArgumentException($"option {pending} needs a value.");
+    }
+
+    public bool Flag(string name) { used.Add(name); return flags.Contains(name); }
+
+    public IReadOnlyList<string> All(string name) { used.Add(name); return values.TryGetValue(name, out var v) ? v : []; }
+
+    public string? Optional(string name) => All(name) is [.., var last] ? last : null;
+
+    public string Required(string name) => Optional(name) ?? throw new ArgumentException($"option {name} is required.");
+
+    public int Int(string name, int fallback)
+    {
+        var text = Optional(name);
+        if (text is null) return fallback;
+        return int.TryParse(text, out var v) && v > 0 ? v : throw new ArgumentException($"option {name} must be a positive integer, got '{text}'.");
+    }
+
+    /// <summary>Call after reading every option: names any option the command does not know.</summary>
+    public void RejectUnknown()
+    {
+        var unknown = values.Keys.Concat(flags).Where(k => !used.Contains(k)).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"unknown option(s): {string.Join(", ", unknown)}.");
+    }
+}

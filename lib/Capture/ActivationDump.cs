@@ -1,0 +1,35 @@
+using OptNeurons.Loading;
+using OptNeurons.Model;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Capture;
+
+/// <summary>
+/// Full activations and logits of one small batch, for inspection (not for corpora: they grow with tokens × neurons).
+/// Written as safetensors with TransformerLens names plus the batch itself, so Python can read them.
+/// </summary>
+public static class ActivationDump
+{
+    /// <summary>Per-layer neuron activations (float32, CPU), keyed by <see cref="HookNames.MlpPost"/>, and the logits.</summary>
+    public static (Dictionary<string, Tensor> Activations, Tensor Logits) Run(OptForCausalLM model, Tensor inputIds, Tensor attentionMask)
+    {
+        using var _ = inference_mode();
+        var activations = new Dictionary<string, Tensor>();
+        using var hooks = new NeuronHooks(model, Enumerable.Range(0, model.NumLayers),
+            (l, post) => activations[HookNames.MlpPost(l)] = post.to(ScalarType.Float32).cpu().clone().DetachFromDisposeScope());
+        using var scope = NewDisposeScope();
+        var device = model.Decoder.TokenEmbedding.weight!.device;
+        var logits = model.call(inputIds.to(device), attentionMask.to(device)).to(ScalarType.Float32).cpu();
+        return (activations, logits.DetachFromDisposeScope());
+    }
+
+    public static void Save(string directory, Tensor inputIds, Tensor attentionMask, IReadOnlyDictionary<string, Tensor>? activations, Tensor? logits)
+    {
+        Directory.CreateDirectory(directory);
+        var batch = new Dictionary<string, Tensor> { ["input_ids"] = inputIds, ["attention_mask"] = attentionMask };
+        if (activations is not null)
+            SafeTensors.Write(Path.Combine(directory, "activations.safetensors"), activations.Concat(batch).ToDictionary());
+        if (logits is not null)
+            SafeTensors.Write(Path.Combine(directory, "logits.safetensors"), new Dictionary<string, Tensor>(batch) { ["logits"] = logits });
+    }
+}

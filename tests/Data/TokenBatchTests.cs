@@ -1,0 +1,47 @@
+using OptNeurons.Data;
+using OptNeurons.Runtime;
+using OptNeurons.Tests.Support;
+
+namespace OptNeurons.Tests.Data;
+
+public class TokenBatchTests
+{
+    [Fact]
+    public void Make_PadsEachBatchToItsLongestSequence_OnEitherSide()
+    {
+        TorchRuntime.Initialize();
+        long[][] seqs = [[2, 5, 6], [2, 7], [2, 8, 9, 10]];
+        var right = TokenBatches.Make(seqs, 2, padId: 1).ToList();
+        Assert.Equal(2, right.Count);
+        Assert.Equal(new long[] { 2, 5, 6, 2, 7, 1 }, right[0].InputIds.data<long>().ToArray());
+        Assert.Equal(new long[] { 1, 1, 1, 1, 1, 0 }, right[0].AttentionMask.data<long>().ToArray());
+        Assert.Equal(new long[] { 2, 8, 9, 10 }, right[1].InputIds.data<long>().ToArray());
+        var left = TokenBatches.Make(seqs, 2, padId: 1, PaddingSide.Left).First();
+        Assert.Equal(new long[] { 2, 5, 6, 1, 2, 7 }, left.InputIds.data<long>().ToArray());
+        Assert.Equal(new long[] { 1, 1, 1, 0, 1, 1 }, left.AttentionMask.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Windows_StartWithBos_AndCoverTheDocumentOnce()
+    {
+        var windows = TokenBatches.Windows([10, 11, 12, 13, 14], maxLength: 3, bosId: 2).ToList();
+        Assert.Equal([[2, 10, 11], [2, 12, 13], [2, 14]], windows);
+    }
+
+    [Fact]
+    public void JsonInput_DropsMaskedPositions_AndNamesTheFileOnErrors()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "in.json");
+        File.WriteAllText(path, """{"input_ids": [[1, 1, 2, 5], [2, 6, 7]], "attention_mask": [[0, 0, 1, 1], [1, 1, 1]]}""");
+        Assert.Equal([[2, 5], [2, 6, 7]], JsonTokenInput.Load(path));
+        File.WriteAllText(path, """{"input_ids": [[2, 5]]}""");
+        Assert.Equal([[2, 5]], JsonTokenInput.Load(path));
+        File.WriteAllText(path, """{"input_ids": [[2, 5]], "attention_mask": [[1]]}""");
+        var e = Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("row 0 has 2 input_ids but 1 attention_mask", e.Message);
+        File.WriteAllText(path, """{"tokens": [[2, 5]]}""");
+        Assert.Contains("\"input_ids\"", Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
+    }
+}
