@@ -3,12 +3,24 @@ using System.Text.Json;
 namespace OptNeurons.Data;
 
 /// <summary>
-/// Pre-tokenized input: a JSON file {"input_ids": [[…], …], "attention_mask": [[…], …]} (mask optional). Rows may
-/// differ in length. Masked positions are dropped, so each sequence is its real tokens only and is re-padded per batch.
+/// Pre-tokenized input: a JSON file {"input_ids": [[…], …], "attention_mask": [[…], …]} (mask optional, rows may
+/// differ in length). <see cref="Rows"/> keeps the rows exactly as given (for activation dumps that must line up
+/// with the caller's layout); <see cref="Sequences"/> keeps only the real tokens of each row, to be re-batched.
 /// </summary>
-public static class JsonTokenInput
+public sealed record JsonTokenInput(IReadOnlyList<long[]> Rows, IReadOnlyList<long[]> Masks)
 {
-    public static List<long[]> Load(string path)
+    public IReadOnlyList<long[]> Sequences => Rows.Select((r, i) => r.Where((_, j) => Masks[i][j] == 1).ToArray()).Where(s => s.Length > 0).ToList();
+
+    /// <summary>The rows as one (B, T) batch and its mask; rows of different lengths are right-padded with <paramref name="padId"/>.</summary>
+    public (TorchSharp.torch.Tensor InputIds, TorchSharp.torch.Tensor AttentionMask) AsBatch(int padId)
+    {
+        int width = Rows.Max(r => r.Length);
+        var ids = Rows.SelectMany(r => r.Concat(Enumerable.Repeat((long)padId, width - r.Length))).ToArray();
+        var mask = Masks.SelectMany(m => m.Concat(Enumerable.Repeat(0L, width - m.Length))).ToArray();
+        return (TorchSharp.torch.tensor(ids).reshape(Rows.Count, width), TorchSharp.torch.tensor(mask).reshape(Rows.Count, width));
+    }
+
+    public static JsonTokenInput Load(string path)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
@@ -17,25 +29,24 @@ public static class JsonTokenInput
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("input_ids", out var idsElement))
                 throw new InvalidDataException($"{path}: expected an object with \"input_ids\": [[token ids], …].");
-            var ids = Rows(idsElement, path, "input_ids");
-            if (!doc.RootElement.TryGetProperty("attention_mask", out var maskElement)) return ids;
-            var mask = Rows(maskElement, path, "attention_mask");
+            var ids = ReadRows(idsElement, path, "input_ids");
+            if (!doc.RootElement.TryGetProperty("attention_mask", out var maskElement))
+                return new JsonTokenInput(ids, ids.Select(r => Enumerable.Repeat(1L, r.Length).ToArray()).ToList());
+            var mask = ReadRows(maskElement, path, "attention_mask");
             if (mask.Count != ids.Count)
                 throw new InvalidDataException($"{path}: attention_mask has {mask.Count} rows, input_ids has {ids.Count}.");
-            var sequences = new List<long[]>(ids.Count);
             for (int r = 0; r < ids.Count; r++)
             {
                 if (mask[r].Length != ids[r].Length)
                     throw new InvalidDataException($"{path}: row {r} has {ids[r].Length} input_ids but {mask[r].Length} attention_mask values.");
                 if (mask[r].Any(m => m is not (0 or 1)))
                     throw new InvalidDataException($"{path}: attention_mask row {r} holds a value other than 0 or 1.");
-                sequences.Add(ids[r].Where((_, i) => mask[r][i] == 1).ToArray());
             }
-            return sequences.Where(s => s.Length > 0).ToList();
+            return new JsonTokenInput(ids, mask);
         }
     }
 
-    static List<long[]> Rows(JsonElement element, string path, string key)
+    static List<long[]> ReadRows(JsonElement element, string path, string key)
     {
         if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0)
             throw new InvalidDataException($"{path}: \"{key}\" must be a non-empty array of arrays of integers.");

@@ -34,9 +34,13 @@ public class TokenBatchTests
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "in.json");
         File.WriteAllText(path, """{"input_ids": [[1, 1, 2, 5], [2, 6, 7]], "attention_mask": [[0, 0, 1, 1], [1, 1, 1]]}""");
-        Assert.Equal([[2, 5], [2, 6, 7]], JsonTokenInput.Load(path));
+        var input = JsonTokenInput.Load(path);
+        Assert.Equal([[2, 5], [2, 6, 7]], input.Sequences);
+        var (ids, mask) = input.AsBatch(padId: 1);
+        Assert.Equal(new long[] { 1, 1, 2, 5, 2, 6, 7, 1 }, ids.data<long>().ToArray());
+        Assert.Equal(new long[] { 0, 0, 1, 1, 1, 1, 1, 0 }, mask.data<long>().ToArray());
         File.WriteAllText(path, """{"input_ids": [[2, 5]]}""");
-        Assert.Equal([[2, 5]], JsonTokenInput.Load(path));
+        Assert.Equal([[2, 5]], JsonTokenInput.Load(path).Sequences);
         File.WriteAllText(path, """{"input_ids": [[2, 5]], "attention_mask": [[1]]}""");
         var e = Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path));
         Assert.Contains(path, e.Message);
