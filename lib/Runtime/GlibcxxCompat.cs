@@ -72,10 +72,12 @@ public static class GlibcxxCompat
         return found;
     }
 
-    sealed record VersionNeed(string Name, int FlagsOffset);
+    internal sealed record VersionNeed(string Name, int FlagsOffset, bool Weak);
 
-    /// <summary>Walks .gnu.version_r of an ELF64 little-endian file and yields the non-weak needs on libstdc++.</summary>
-    static List<VersionNeed> StrongLibstdcxxNeeds(byte[] elf, string path)
+    static List<VersionNeed> StrongLibstdcxxNeeds(byte[] elf, string path) => LibstdcxxNeeds(elf, path).Where(n => !n.Weak).ToList();
+
+    /// <summary>Walks .gnu.version_r of an ELF64 little-endian file and lists its version needs on libstdc++.</summary>
+    internal static List<VersionNeed> LibstdcxxNeeds(byte[] elf, string path)
     {
         if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F')
             throw new InvalidDataException($"{path} is not an ELF file.");
@@ -103,9 +105,8 @@ public static class GlibcxxCompat
                 long aux = vn + U32(vn + 8);
                 for (int a = 0; a < U16(vn + 2); a++)
                 {
-                    ushort flags = U16(aux + 4);
-                    if (file.StartsWith("libstdc++", StringComparison.Ordinal) && (flags & VerFlagWeak) == 0)
-                        needs.Add(new VersionNeed(CString(strtab + U32(aux + 8)), (int)(aux + 4)));
+                    if (file.StartsWith("libstdc++", StringComparison.Ordinal))
+                        needs.Add(new VersionNeed(CString(strtab + U32(aux + 8)), (int)(aux + 4), (U16(aux + 4) & VerFlagWeak) != 0));
                     aux += U32(aux + 12);
                 }
                 vn += U32(vn + 12);
