@@ -84,11 +84,23 @@ public sealed class Checkpoint
 
     static IEnumerable<CheckpointTensor> ReadHeader(string file, string layout)
     {
+        RefuseLfsPointer(file);
         if (CheckpointFiles.IsSafeTensors(layout))
             return SafeTensors.ReadHeader(file).Entries.Values.Select(e =>
                 new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, () => SafeTensors.Read(e)));
         return TorchPickle.ReadIndex(file).Values.Select(e =>
             new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, () => TorchPickle.Read(e)));
+    }
+
+    /// <summary>A clone without `git lfs pull` leaves ~130-byte text pointers where the weights should be.</summary>
+    static void RefuseLfsPointer(string file)
+    {
+        const string pointer = "version https://git-lfs";
+        using var stream = File.OpenRead(file);
+        var start = new byte[pointer.Length];
+        int read = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        if (read == start.Length && System.Text.Encoding.ASCII.GetString(start) == pointer)
+            throw new InvalidDataException($"{file}: this is a Git LFS pointer file, not the weights; fetch them (git lfs pull, or download with huggingface-cli).");
     }
 
     public override string ToString() => $"{Directory} ({Layout}, {Tensors.Count} tensors)";

@@ -12,6 +12,8 @@ public sealed class CheckpointLoaderTests : IDisposable
     static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "opt-tiny-pre-ln");
     readonly TempDirectory temp = new();
 
+    public CheckpointLoaderTests() => OptNeurons.Runtime.TorchRuntime.Initialize();
+
     public void Dispose() => temp.Dispose();
 
     static Dictionary<string, string> TiedHead => new() { ["lm_head.weight"] = Embed };

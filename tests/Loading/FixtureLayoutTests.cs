@@ -10,6 +10,8 @@ public sealed class FixtureLayoutTests : IDisposable
     static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "opt-tiny-pre-ln");
     readonly TempDirectory temp = new();
 
+    public FixtureLayoutTests() => OptNeurons.Runtime.TorchRuntime.Initialize();
+
     public void Dispose() => temp.Dispose();
 
     Checkpoint OpenLayout(string layout) => Checkpoint.Open(layout switch
