@@ -83,9 +83,10 @@ public static class TorchPickle
             tensor.ReadBytesFromStream(data);
             return tensor;
         }
-        // A strided view (e.g. a transposed tensor saved as is): read the whole storage and copy the view out of it.
+        // A strided view (e.g. a transposed tensor saved as is): read the storage up to the view's last element and
+        // copy the view out of it.
         using var scope = NewDisposeScope();
-        var all = empty(entry.StorageElements, entry.Dtype);
+        var all = empty(LastElement(entry) + 1, entry.Dtype);
         all.ReadBytesFromStream(data);
         return all.as_strided(entry.Shape, entry.Stride, entry.StorageOffset).contiguous().MoveToOuterDisposeScope();
     }
@@ -108,12 +109,14 @@ public static class TorchPickle
     {
         var storage = zip.GetEntry(e.StorageEntry)
             ?? throw new InvalidDataException($"{e.File}: tensor '{e.Name}' refers to archive entry {e.StorageEntry}, which is missing.");
-        long last = e.StorageOffset + e.Shape.Zip(e.Stride).Sum(p => (p.First - 1) * p.Second);   // index of the last element
-        long needed = e.Shape.Contains(0) ? 0 : (last + 1) * ElementSize(e.Dtype);
+        long needed = e.Shape.Contains(0) ? 0 : (LastElement(e) + 1) * ElementSize(e.Dtype);
         if (storage.Length < needed || e.StorageOffset < 0 || e.Stride.Any(s => s < 0) || e.Shape.Length != e.Stride.Length)
             throw new InvalidDataException($"{e.File}: tensor '{e.Name}' [{string.Join(", ", e.Shape)}] needs {needed} bytes of " +
                                            $"{e.StorageEntry}, which holds {storage.Length}; the file is truncated or corrupt.");
     }
+
+    /// <summary>Storage index of the view's last element (for a non-empty view).</summary>
+    static long LastElement(PickledTensorEntry e) => e.StorageOffset + e.Shape.Zip(e.Stride).Sum(p => (p.First - 1) * p.Second);
 
     static bool IsContiguous(long[] shape, long[] stride)
     {
