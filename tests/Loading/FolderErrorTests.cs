@@ -22,6 +22,14 @@ public sealed class FolderErrorTests : ErrorTestBase
     }
 
     [Fact]
+    public void CacheRepositoryFolder_PointsToItsSnapshots()
+    {
+        var directory = Directory.CreateDirectory(temp.Sub("models--facebook--opt-125m")).FullName;
+        Directory.CreateDirectory(Path.Combine(directory, "snapshots", "abc123"));
+        Fails<FileNotFoundException>(directory, "looks like a HuggingFace cache repository folder", "snapshots/<revision>");
+    }
+
+    [Fact]
     public void NoWeights_ListsTheFilesLookedFor()
     {
         var directory = Folder("noweights");
