@@ -51,23 +51,31 @@ internal static class Gpt2Ranks
             if (tokens[b].Length != 1)
                 throw new InvalidDataException($"GPT-2 rank {b} should be a single byte, it has {tokens[b].Length}.");
 
-        // Spans of the token's own string are looked up without allocating (the quadratic loop runs ~50k times).
+        // Spans of the token's own string are looked up without allocating; each pair's rank is cached and only the
+        // two pairs next to a merge are looked up again.
         var lookup = rank.GetAlternateLookup<ReadOnlySpan<char>>();
         var merges = new List<(byte[], byte[])>(tokens.Length - 256);
-        var starts = new List<int>();   // piece i is text[starts[i]..starts[i + 1]]
+        var starts = new List<int>();      // piece i is text[starts[i]..starts[i + 1]]
+        var pairRanks = new List<int>();   // rank of piece i + piece i+1, int.MaxValue if not a token
         for (int r = 256; r < tokens.Length; r++)
         {
             var text = Encoding.Latin1.GetString(tokens[r]);
+            int PairRank(int i) =>
+                lookup.TryGetValue(text.AsSpan(starts[i], starts[i + 2] - starts[i]), out var pr) ? pr : int.MaxValue;
             starts.Clear();
             for (int i = 0; i <= text.Length; i++) starts.Add(i);
+            pairRanks.Clear();
+            for (int i = 0; i + 2 < starts.Count; i++) pairRanks.Add(PairRank(i));
             while (true)
             {
-                int best = -1, bestRank = r;
-                for (int i = 0; i + 2 < starts.Count; i++)
-                    if (lookup.TryGetValue(text.AsSpan(starts[i], starts[i + 2] - starts[i]), out var pr) && pr < bestRank)
-                        (best, bestRank) = (i, pr);
+                int best = -1, bestRank = r;   // only merges ranked below r were learnt before token r
+                for (int i = 0; i < pairRanks.Count; i++)
+                    if (pairRanks[i] < bestRank) (best, bestRank) = (i, pairRanks[i]);
                 if (best < 0) break;
                 starts.RemoveAt(best + 1);
+                pairRanks.RemoveAt(best);
+                if (best > 0) pairRanks[best - 1] = PairRank(best - 1);
+                if (best < pairRanks.Count) pairRanks[best] = PairRank(best);
             }
             if (starts.Count != 3)
                 throw new InvalidDataException($"GPT-2 rank {r} does not split into two lower-ranked tokens (got {starts.Count - 1} pieces).");
