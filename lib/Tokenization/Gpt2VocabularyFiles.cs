@@ -17,6 +17,8 @@ public static class Gpt2VocabularyFiles
     /// OPT's own layout, the one facebook/opt-* snapshots carry: &lt;s&gt;=0, &lt;pad&gt;=1, &lt;/s&gt;=2, &lt;unk&gt;=3,
     /// then the 50257 GPT-2 tokens in fairseq's frequency order (not GPT-2's: "." is 4, "Ġthe" 5), madeupword0000-0002
     /// at 50261-50263 and &lt;mask&gt; at 50264, 50265 entries. A model trained on these ids uses OPT's embedding rows.
+    /// Checked against HF's OPT ids: "I like you." → 2 100 101 47 4, "A photo of a cat" → 2 250 1345 9 10 4758 and
+    /// "bos" = 31957 (transformers' OPTTokenizationTest). Ids 50261-50264 follow RoBERTa's identical layout, unchecked.
     /// </summary>
     public static void WriteOptFiles(string directory)
     {

@@ -32,10 +32,17 @@ public sealed class TinyVocabulary : IDisposable
         Ids = tokens.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i);
         File.WriteAllText(Path.Combine(Directory, "vocab.json"), JsonSerializer.Serialize(Ids));
         File.WriteAllLines(Path.Combine(Directory, "merges.txt"), ["#version: 0.2", .. Merges.Select(m => $"{m.Left} {m.Right}")]);
-        if (withOptSpecialTokensMap)   // what facebook/opt-* snapshots carry: only </s> and <pad> are special
-            File.WriteAllText(Path.Combine(Directory, "special_tokens_map.json"),
-                """{"bos_token": "</s>", "eos_token": "</s>", "unk_token": "</s>", "pad_token": "<pad>"}""");
+        if (withOptSpecialTokensMap)   // only </s> and <pad> are special for OPT
+            File.WriteAllText(Path.Combine(Directory, "special_tokens_map.json"), OptSpecialTokensMap);
     }
+
+    // facebook/opt-350m's special_tokens_map.json, one entry per line here.
+    const string OptSpecialTokensMap = """
+        {"bos_token": {"content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true},
+         "eos_token": {"content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true},
+         "unk_token": {"content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true},
+         "pad_token": {"content": "<pad>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true}}
+        """;
 
     public string Directory { get; }
 
