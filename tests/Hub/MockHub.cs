@@ -105,7 +105,7 @@ public sealed class MockHub : IDisposable
         if (start >= content.Length && start > 0) return MockReply.Text(416, "", ("Content-Range", $"bytes */{content.Length}"));
         var all = headers.Append(("Accept-Ranges", "bytes")).ToList();
         if (start > 0) all.Add(("Content-Range", $"bytes {start}-{content.Length - 1}/{content.Length}"));
-        int? drop = file.Lfs && r.Method == "GET" && start < dropAt && Interlocked.Decrement(ref dropsLeft) >= 0 ? dropAt - (int)start : null;
+        int? drop = file.Lfs && r.Method == "GET" && start <= dropAt && Interlocked.Decrement(ref dropsLeft) >= 0 ? dropAt - (int)start : null;
         return new MockReply(start > 0 ? 206 : 200, all, content[(int)start..], drop);
     }
 
