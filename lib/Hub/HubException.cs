@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace OptNeurons.Hub;
 
@@ -16,13 +18,23 @@ public enum HubErrorKind
     BadMetadata,
 }
 
-public sealed class HubException(HubErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
+public sealed partial class HubException(HubErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
     public HubErrorKind Kind { get; } = kind;
     public int? StatusCode { get; init; }
 
     /// <summary>X-Repo-Commit of an error response: the Hub sends it with EntryNotFound, which the cache records.</summary>
     public string? Commit { get; init; }
+
+    /// <summary>How long a 429 asks to wait: RateLimit's t (when r=0) plus one second, else a numeric Retry-After.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The failures huggingface_hub retries with backoff: no answer, or 408, 429, 500, 502, 503, 504.</summary>
+    public bool IsRetryable => Kind == HubErrorKind.Network || StatusCode is 408 or 429 or 500 or 502 or 503 or 504;
+
+    // RateLimit: "resolvers";r=0;t=172 — no requests left in this window, which resets in t seconds.
+    [GeneratedRegex(@"\br=0;t=(\d+)")]
+    private static partial Regex RateLimitReset();
 
     const string TokenHint = "set HF_TOKEN (or log in so that $HF_HOME/token exists) and accept the licence at";
 
@@ -37,6 +49,10 @@ public sealed class HubException(HubErrorKind kind, string message, Exception? i
         var licence = repo.WebUrl(endpoint);
         bool repoUrl = r.RequestMessage?.RequestUri?.AbsolutePath is { } p && (p.Contains("/resolve/", StringComparison.Ordinal) || p.StartsWith("/api/", StringComparison.Ordinal));
 
+        var retryAfter = status != 429 ? (TimeSpan?)null
+            : Header("RateLimit") is { } limit && RateLimitReset().Match(limit) is { Success: true } m ? TimeSpan.FromSeconds(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1)
+            : int.TryParse(Header("Retry-After"), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
+
         var (kind, text) = (code, status) switch
         {
             ("RevisionNotFound", _) => (HubErrorKind.RevisionNotFound, $"Revision '{revision}' not found in {repo}."),
@@ -47,6 +63,8 @@ public sealed class HubException(HubErrorKind kind, string message, Exception? i
                 (HubErrorKind.RepositoryNotFound, $"{repo} not found, or private or gated and not readable without a token ({status}): " +
                     $"check the id, then {TokenHint} {licence}."),
             (_, 401) => (HubErrorKind.AccessDenied, $"The Hub rejected the token for {what} (401): {TokenHint} {licence}."),
+            (_, 429) => (HubErrorKind.Http, $"The Hub is rate-limiting requests (429) for {what}" +
+                (retryAfter is { } wait ? $"; wait {wait.TotalSeconds:0} s." : ".")),
             (_, 403) => (HubErrorKind.AccessDenied, $"Access to {what} is forbidden (403): make sure the token has read permission, {TokenHint} {licence}."),
             _ => (HubErrorKind.Http, $"HTTP {status} {r.ReasonPhrase} for {what}."),
         };
@@ -54,6 +72,7 @@ public sealed class HubException(HubErrorKind kind, string message, Exception? i
         {
             StatusCode = status,
             Commit = Header("X-Repo-Commit"),
+            RetryAfter = retryAfter,
         };
     }
 

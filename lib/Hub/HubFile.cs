@@ -28,9 +28,12 @@ public static class HubFile
             cache.WriteRef(revision, commit);
             throw;
         }
-        catch (HubException e) when (e.Kind is not (HubErrorKind.RevisionNotFound or HubErrorKind.EntryNotFound))
+        catch (HubException e) when (IsFallback(e))
         {
-            return FromCache(cache, revision, file, e);   // Hub unreachable or refusing: a cached copy still serves
+            // The Hub is unreachable or refuses: a cached copy still serves; otherwise a transient failure gets retried.
+            if (Cached(cache, revision, file) is { } hit) return hit;
+            try { meta = await HeadWithRetriesAsync(s, repo, revision, file, e).ConfigureAwait(false); }
+            catch (HubException last) when (IsFallback(last)) { throw NotCachedOr(last, cache, revision, file); }
         }
 
         var pointer = cache.SnapshotPath(meta.Commit, file);
@@ -47,18 +50,39 @@ public static class HubFile
         return pointer;
     }
 
+    static bool IsFallback(HubException e) => e.Kind is not (HubErrorKind.RevisionNotFound or HubErrorKind.EntryNotFound);
+
     /// <summary>
-    /// The cached copy of file at revision, found only through refs/ (never another revision); else an error that
-    /// names the repo, revision and file and why the network was not used.
+    /// The second chance huggingface_hub gives a HEAD that failed with nothing cached: up to 5 retries with a 60 s
+    /// deadline, waiting 1, 2, 4, 8, 8 s (or as long as a 429 asks), as long as the failure is a transient one.
     /// </summary>
-    static string FromCache(HubCache cache, string revision, string file, HubException? networkError)
+    static async Task<FileMetadata> HeadWithRetriesAsync(HubSettings s, HubRepo repo, string revision, string file, HubException first)
     {
-        var commit = cache.CommitFor(revision);
-        if (commit is not null && File.Exists(cache.SnapshotPath(commit, file))) return cache.SnapshotPath(commit, file);
+        var patient = s with { EtagTimeout = TimeSpan.FromSeconds(60) };
+        for (int retry = 0; retry < 5 && first.IsRetryable; retry++)
+        {
+            await Task.Delay(first.RetryAfter ?? s.RetryDelay * Math.Min(1 << retry, 8), s.Cancellation).ConfigureAwait(false);
+            try { return await FileMetadata.HeadAsync(patient, repo, revision, file).ConfigureAwait(false); }
+            catch (HubException e) when (IsFallback(e)) { first = e; }
+        }
+        throw first;
+    }
+
+    /// <summary>The cached copy of file at revision, found only through refs/ (never through another revision).</summary>
+    static string? Cached(HubCache cache, string revision, string file) =>
+        cache.CommitFor(revision) is { } commit && File.Exists(cache.SnapshotPath(commit, file)) ? cache.SnapshotPath(commit, file) : null;
+
+    /// <summary>The cached copy, or an error naming the repo, revision and file, and why the network was not used.</summary>
+    static string FromCache(HubCache cache, string revision, string file, HubException? networkError) =>
+        Cached(cache, revision, file) ?? throw NotCachedOr(networkError, cache, revision, file);
+
+    static HubException NotCachedOr(HubException? networkError, HubCache cache, string revision, string file)
+    {
         // Without a cached copy, authentication problems are more useful as they are than as "not cached".
-        if (networkError?.Kind is HubErrorKind.RepositoryNotFound or HubErrorKind.GatedRepo or HubErrorKind.AccessDenied) throw networkError;
+        if (networkError?.Kind is HubErrorKind.RepositoryNotFound or HubErrorKind.GatedRepo or HubErrorKind.AccessDenied) return networkError;
+        var commit = cache.CommitFor(revision);
         var where = commit is null ? $"no refs/{revision} in {cache.RepoDir}" : $"snapshots/{commit}/{file} is missing in {cache.RepoDir}";
-        throw NotCached(networkError, $"'{file}' of {cache.Repo} at revision '{revision}' is not in the cache ({where}).");
+        return NotCached(networkError, $"'{file}' of {cache.Repo} at revision '{revision}' is not in the cache ({where}).");
     }
 
     internal static HubException NotCached(HubException? networkError, string what) => new(HubErrorKind.NotCached,

@@ -30,6 +30,10 @@ public sealed class MockHub : IDisposable
     public void DropAfter(int bytes, int times = 1) => (dropAt, dropsLeft) = (bytes, times);
     int dropAt;
 
+    /// <summary>Answer the next <paramref name="times"/> requests on /resolve/ with this status (429 with RateLimit r=0;t=0).</summary>
+    public void FailResolve(int status, int times) => (failStatus, failsLeft) = (status, times);
+    int failStatus, failsLeft;
+
     /// <summary>Flip one byte of every LFS body: same size, wrong SHA-256.</summary>
     public bool CorruptLfs { get; set; }
 
@@ -51,6 +55,8 @@ public sealed class MockHub : IDisposable
                 ? MockReply.Text(401, "", ("X-Error-Code", "GatedRepo"), ("X-Error-Message", "Access to model facebook/opt-125m is restricted. You must have access to it and be authenticated to access it. Please log in."))
                 : MockReply.Text(401, "", ("X-Error-Message", "Invalid credentials in Authorization header"));
         var (kind, rest) = seg[0] == "datasets" ? ("datasets", seg[1..]) : ("models", seg);
+        if (rest.Contains("resolve") && Interlocked.Decrement(ref failsLeft) >= 0)
+            return MockReply.Text(failStatus, "{\"error\": \"mock outage\"}", ("X-Error-Message", "mock outage"), ("RateLimit", "\"resolvers\";r=0;t=0"));
         return seg switch
         {
             ["api", "resolve-cache", var k, var o, var n, var commit, .. var path] => WithRepo(r, k, $"{o}/{n}", repo => Serve(r, repo, commit, Path(path))),

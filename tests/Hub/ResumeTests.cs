@@ -101,4 +101,16 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(Weights.Content, File.ReadAllBytes(path));
         Assert.Empty(t.CdnRequests);
     }
+
+    [Fact]
+    public void PartialFileLongerThanTheFile_IsDiscarded_AndFetchedFromZero()
+    {
+        Directory.CreateDirectory(Blobs);
+        File.WriteAllBytes(Path.Combine(Blobs, Weights.Sha256 + ".incomplete"), new byte[400_000]);
+
+        var path = HubFile.Download("facebook/opt-125m", "model.safetensors", t.Options());
+
+        Assert.Equal(Weights.Content, File.ReadAllBytes(path));
+        Assert.Null(Assert.Single(t.CdnRequests).Header("range"));
+    }
 }
