@@ -92,9 +92,9 @@ internal static class BlobDownload
             }
         }
         catch (Exception e) when (!s.Cancellation.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException
-            || e is HubException { Kind: HubErrorKind.Network })
+            || e is HubException { IsRetryable: true })
         {
-            return (received, e);   // the connection broke: the caller waits and resumes from what was written
+            return (received, e);   // the connection broke or the server was busy: the caller waits and resumes
         }
     }
 
