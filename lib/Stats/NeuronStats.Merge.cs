@@ -20,7 +20,7 @@ public sealed partial class NeuronStats
         Same("max length (T)", x.MaxLength, y.MaxLength);
         Same("vocab size", x.VocabSize, y.VocabSize);
         if (!x.Options.Equals(y.Options))
-            throw new ArgumentException($"Cannot merge statistics: options differ ({x.Options.Describe()} vs {y.Options.Describe()}).");
+            throw new ArgumentException($"Cannot merge statistics with different options: {x.Options.Describe()} vs {y.Options.Describe()}.");
         long tokens = x.TokenCount + y.TokenCount;
         if (x.Options.NgramOrders.Count > 0 && tokens > int.MaxValue)
             throw new ArgumentException($"Cannot merge statistics: {tokens} tokens would overflow the int32 sketch counts (at most {int.MaxValue}).");
@@ -51,7 +51,7 @@ public sealed partial class NeuronStats
     static void Same<TValue>(string field, TValue a, TValue b)
     {
         if (!EqualityComparer<TValue>.Default.Equals(a, b))
-            throw new ArgumentException($"Cannot merge statistics: {field} differs ({a} vs {b}).");
+            throw new ArgumentException($"Cannot merge statistics with different {field}: {a} vs {b}.");
     }
 
     static long[] Add(long[] a, long[] b)
