@@ -21,6 +21,20 @@ internal sealed class BatchLayout
     public int Count => CountedFlat.Length;
 
     /// <summary>
+    /// Runs of counted tokens j0 … j0+len-1 at positions p0 … p0+len-1: one per row for ordinary padding. Per-position
+    /// counts are added one run at a time, because a per-token scatter costs one kernel call per token on the CPU.
+    /// </summary>
+    public IEnumerable<(int Start, long Position, int Length)> Runs()
+    {
+        for (int start = 0, j = 1; j <= Count; j++)
+        {
+            if (j < Count && CountedPositions[j] == CountedPositions[j - 1] + 1) continue;
+            yield return (start, CountedPositions[start], j - start);
+            start = j;
+        }
+    }
+
+    /// <summary>
     /// Positions exactly as HF OPT derives them (opt-facts 3): pos = cumsum(mask) · mask - 1 along each row, so real
     /// tokens are numbered 0, 1, 2, … however much padding surrounds them. A token is counted when its mask is 1 and,
     /// unless <paramref name="includeFirst"/>, its position is at least 1. An n-gram ends at counted token k only if its

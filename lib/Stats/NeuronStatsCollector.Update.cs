@@ -25,13 +25,23 @@ public sealed partial class NeuronStatsCollector
         if (b.Count == 0) return;
 
         using var scope = NewDisposeScope();
-        var flat = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim);
-        var active = flat.index_select(0, tensor(b.CountedFlat, device: device)).gt(0);   // [N, F] bool, counted tokens only
-        activeCounts[li].add_(active.sum(0L));
-        positionActiveCounts?[li].index_add_(0, tensor(b.CountedPositions, device: device), active.to(ScalarType.Int32), 1);
+        var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).gt(0);   // [B·T, F] bool
+        if (b.Count < active.shape[0])   // keep counted tokens only; full-length batches skip the gather
+            active = active.index_select(0, tensor(b.CountedFlat, device: device));                      // [N, F]
+        // A float32 sum of 0/1 is exact below 2^24 tokens per batch (BeginBatch checks) and several times faster on
+        // the CPU than an integer reduction.
+        activeCounts[li].add_(active.to(ScalarType.Float32).sum(0L).to(ScalarType.Int64));
+        if (positionActiveCounts is not null)
+        {
+            var counts = positionActiveCounts[li];
+            var ints = active.to(ScalarType.Int32);
+            foreach (var (start, position, length) in b.Runs())
+                counts.narrow(0, position, length).add_(ints.narrow(0, start, length));
+        }
         if (sketches.Length == 0) return;
-        // One device→host copy per layer and batch, transposed so each neuron's events are one contiguous row.
-        var rows = active.t().contiguous().cpu();   // [F, N] bool = one byte per entry
+        // Neuron-major [F, N] on the host: each neuron's events are one contiguous row. The one device→host copy per
+        // layer and batch, one byte per (neuron, token).
+        var rows = active.t().contiguous().cpu();
         unsafe
         {
             fixed (byte* mask = rows.bytes)

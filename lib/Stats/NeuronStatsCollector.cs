@@ -82,6 +82,8 @@ public sealed partial class NeuronStatsCollector : IDisposable
             mask = attentionMask.to(ScalarType.Int64).cpu().data<long>().ToArray();
         }
         var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
+        if (layout.Count >= 1 << 24)
+            throw new ArgumentException($"A batch of {layout.Count} counted tokens is too large (at most {(1 << 24) - 1}, where float32 counts stay exact); split it.");
         if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
         batch = layout;

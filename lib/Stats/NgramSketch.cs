@@ -70,10 +70,9 @@ internal sealed class NgramSketch
         int cut = 0;
         if (m > k)
         {
-            var sorted = s.Sorted.AsSpan(0, m);
-            s.MCounts.AsSpan(0, m).CopyTo(sorted);
-            sorted.Sort();
-            cut = sorted[m - k - 1];   // the (K+1)-th largest count
+            var work = s.Sorted.AsSpan(0, m);
+            s.MCounts.AsSpan(0, m).CopyTo(work);
+            cut = Select(work, m - k - 1);   // the (K+1)-th largest count
         }
         int w = 0;
         for (int t = 0; t < m; t++)
@@ -85,6 +84,26 @@ internal sealed class NgramSketch
         counts[w..Math.Max(w, len)].Clear();
         Lengths[row] = w;
         Errors[row] += inError + cut;
+    }
+
+    /// <summary>The <paramref name="rank"/>-th smallest value (0-based), by quickselect: O(m) where a sort is O(m log m).</summary>
+    internal static int Select(Span<int> a, int rank)
+    {
+        int lo = 0, hi = a.Length - 1;
+        while (lo < hi)
+        {
+            int pivot = a[lo + (hi - lo) / 2], i = lo, j = hi;
+            while (i <= j)   // Hoare partition: equal values go to both sides, so runs of equal counts stay cheap
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
+            }
+            if (rank <= j) hi = j;
+            else if (rank >= i) lo = i;
+            else return a[rank];
+        }
+        return a[rank];
     }
 
     /// <summary>Adds every row of <paramref name="other"/> (same shape) into this sketch.</summary>

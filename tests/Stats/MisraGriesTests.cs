@@ -109,3 +109,20 @@ public class MisraGriesTests
         }
     }
 }
+
+public class SketchSelectTests
+{
+    [Fact]
+    public void Select_FindsTheSameRankAsSorting()
+    {
+        var rng = new Random(77);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            // Few distinct values, as trigger counts are (mostly 1s and 2s).
+            var values = Enumerable.Range(0, rng.Next(1, 300)).Select(_ => rng.Next(1, 1 + rng.Next(1, 20))).ToArray();
+            int rank = rng.Next(values.Length);
+            var sorted = values.Order().ToArray();
+            Assert.Equal(sorted[rank], NgramSketch.Select(values.AsSpan(), rank));
+        }
+    }
+}
