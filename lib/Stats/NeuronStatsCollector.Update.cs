@@ -64,7 +64,7 @@ public sealed partial class NeuronStatsCollector
         int[][]? positions = null;
         using (NewDisposeScope())
         {
-            active = activeCounts.cpu().data<long>().ToArray();
+            active = TensorArrays.ToArray<long>(activeCounts.cpu());
             if (positionActiveCounts is not null)
             {
                 var cpu = positionActiveCounts.cpu();

@@ -48,10 +48,14 @@ public sealed partial class NeuronStatsCollector : IDisposable
         this.device = device ?? CPU;
         updated = new bool[layers.Count];
         int L = layers.Count;
-        // Created outside any caller's dispose scope on purpose: the accumulators live as long as the collector.
-        activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
-        if (this.options.TrackPositions)
-            positionActiveCounts = zeros(L, maxLength, ffnDim, ScalarType.Int32, this.device).DetachFromDisposeScope();
+        // Detached from any caller's dispose scope: the accumulators live as long as the collector. Normal (not
+        // inference) tensors even if constructed under inference_mode, so they can be updated inside and outside it.
+        using (inference_mode(false))
+        {
+            activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
+            if (this.options.TrackPositions)
+                positionActiveCounts = zeros(L, maxLength, ffnDim, ScalarType.Int32, this.device).DetachFromDisposeScope();
+        }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
         sketches = this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
@@ -75,11 +79,12 @@ public sealed partial class NeuronStatsCollector : IDisposable
         if (inputIds.is_floating_point() || inputIds.dtype == ScalarType.Bool)
             throw new ArgumentException($"inputIds must hold integer token ids, got dtype {inputIds.dtype}.");
         int B = (int)inputIds.shape[0], T = (int)inputIds.shape[1];
-        long[] ids, mask;
-        using (NewDisposeScope())
+        long[] ids = [], mask = [];
+        if (B * (long)T > 0)   // an empty batch is legal and counts nothing
         {
-            ids = inputIds.to(ScalarType.Int64).cpu().data<long>().ToArray();
-            mask = attentionMask.to(ScalarType.Int64).cpu().data<long>().ToArray();
+            using var scope = NewDisposeScope();
+            ids = TensorArrays.ToArray<long>(inputIds.to(ScalarType.Int64).cpu());
+            mask = TensorArrays.ToArray<long>(attentionMask.to(ScalarType.Int64).cpu());
         }
         var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
         if (layout.Count >= 1 << 24)

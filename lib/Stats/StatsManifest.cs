@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OptNeurons.Model;
@@ -55,6 +56,7 @@ public sealed record StatsManifest
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,   // "0.1.0+abc", not "0.1.0\u002Babc"; never embedded in HTML
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -42,6 +42,13 @@ public sealed record StatsOptions
     public override int GetHashCode() =>
         HashCode.Combine(IncludeFirstPosition, TrackPositions, SketchCapacity, string.Join(",", NgramOrders));
 
+    // The generated ToString would print the list as "System.Int32[]".
+    bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(Describe());
+        return true;
+    }
+
     /// <summary>One-line description used in error messages ("IncludeFirstPosition=True, …").</summary>
     public string Describe() =>
         $"IncludeFirstPosition={IncludeFirstPosition}, TrackPositions={TrackPositions}, " +

@@ -35,6 +35,27 @@ public class CollectorGuardTests
     }
 
     [Fact]
+    public void CollectorBuiltUnderInferenceMode_UpdatesOutsideIt_AndEmptyBatchesCountNothing()
+    {
+        NeuronStatsCollector c;
+        using (inference_mode()) c = Collector();
+        using (c)
+        using (NewDisposeScope())
+        {
+            c.BeginBatch(zeros(0, 3, ScalarType.Int64), zeros(0, 3, ScalarType.Int64));
+            c.Update(0, zeros(0, 3, 4));
+            c.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), ones(1, 3, ScalarType.Int64));
+            c.Update(0, tensor(new float[,,] { { { 1, 0, 0, 0 }, { 1, 1, 0, 0 }, { 0, 0, 0, 2 } } }));
+            var s = c.Result();
+            Assert.Equal([2L, 1, 0, 1], s.ActiveCounts(0).ToArray());
+            Assert.Equal(1, s.SequenceCount);
+            Assert.Equal("IncludeFirstPosition=True, TrackPositions=True, NgramOrders=[1, 2, 3], SketchCapacity=128",
+                         s.Options.Describe());
+            Assert.Contains("NgramOrders=[1, 2, 3]", s.Options.ToString());
+        }
+    }
+
+    [Fact]
     public void BadInputs_AreRefusedWithMessagesNamingValueAndLimit()
     {
         using var c = Collector();
