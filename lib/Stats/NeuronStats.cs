@@ -31,6 +31,7 @@ public sealed partial class NeuronStats
     public StatsOptions Options => Manifest.Options;
     /// <summary>Counted tokens (pads never; position 0 only with <see cref="StatsOptions.IncludeFirstPosition"/>).</summary>
     public long TokenCount => Manifest.TokenCount;
+    /// <summary>Input rows holding at least one real (mask 1) token.</summary>
     public long SequenceCount => Manifest.SequenceCount;
 
     /// <summary>Row of a model layer number in the [L, …] arrays.</summary>
@@ -92,8 +93,8 @@ public sealed partial class NeuronStats
 
     int Order(int n)
     {
-        int o = Options.NgramOrders.ToList().IndexOf(n);
-        return o >= 0 ? o : throw new ArgumentException($"n-gram order {n} was not tracked; NgramOrders = [{string.Join(", ", Options.NgramOrders)}].");
+        for (int o = 0; o < Options.NgramOrders.Count; o++) if (Options.NgramOrders[o] == n) return o;
+        throw new ArgumentException($"n-gram order {n} was not tracked; NgramOrders = [{string.Join(", ", Options.NgramOrders)}].");
     }
 
     (NgramSketch, int) Row(int layer, int neuron, int n)

@@ -126,3 +126,22 @@ public class SketchSelectTests
         }
     }
 }
+
+public class SketchDeterminismTests
+{
+    [Fact]
+    public void ParallelNeuronUpdates_GiveTheSameResultEveryRun()
+    {
+        // 512 neurons = many parallel chunks; K = 3 so that almost every summary overflows and the cut matters.
+        var seqs = StatsTestData.RandomSequences(seed: 11, count: 6, minLength: 20, maxLength: 40, vocab: 40, layers: 1, ffn: 512, density: 0.3);
+        NeuronStats Run()
+        {
+            using var c = new NeuronStatsCollector(new StatsOptions { SketchCapacity = 3, TrackPositions = false }, [0], 512, 64, 40);
+            StatsTestData.Feed(c, seqs, batchSize: 2, leftPad: true, [0]);
+            return c.Result();
+        }
+        var first = Run();
+        Assert.True(first.SketchError(0, 100, 3) > 0);
+        StatsTestData.AssertEqual(first, Run());
+    }
+}
