@@ -28,7 +28,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly NgramSketch[] sketches;          // one per order in options.NgramOrders
     long tokenCount, sequenceCount;
     BatchLayout? batch;
-    bool[] updated;
+    readonly bool[] updated;
     bool disposed;
 
     /// <param name="layers">Model layer numbers to capture; <see cref="Update"/> takes these numbers.</param>
