@@ -1,0 +1,84 @@
+namespace OptNeurons.Stats;
+
+/// <summary>
+/// Host-side bookkeeping of one batch, computed once in <see cref="NeuronStatsCollector.BeginBatch"/> and shared by
+/// every layer's update: which tokens are counted, their positions, and the n-gram ending at each of them.
+/// Counted tokens are listed in row-major (batch, column) order, the order in which the device gathers them.
+/// </summary>
+internal sealed class BatchLayout
+{
+    public required int Batch { get; init; }
+    public required int Columns { get; init; }
+    /// <summary>Flat index b·Columns + t of each counted token.</summary>
+    public required long[] CountedFlat { get; init; }
+    /// <summary>HF position id of each counted token.</summary>
+    public required long[] CountedPositions { get; init; }
+    /// <summary>Keys[n-1][j]: packed key of the n-gram ending at counted token j, or -1 when it does not exist.</summary>
+    public required long[][] Keys { get; init; }
+    /// <summary>Rows holding at least one real (mask 1) token.</summary>
+    public required long Sequences { get; init; }
+
+    public int Count => CountedFlat.Length;
+
+    /// <summary>
+    /// Runs of counted tokens j0 … j0+len-1 at positions p0 … p0+len-1: one per row for ordinary padding. Per-position
+    /// counts are added one run at a time, because a per-token scatter costs one kernel call per token on the CPU.
+    /// </summary>
+    public IEnumerable<(int Start, long Position, int Length)> Runs()
+    {
+        for (int start = 0, j = 1; j <= Count; j++)
+        {
+            if (j < Count && CountedPositions[j] == CountedPositions[j - 1] + 1) continue;
+            yield return (start, CountedPositions[start], j - start);
+            start = j;
+        }
+    }
+
+    /// <summary>
+    /// Positions exactly as HF OPT derives them (opt-facts 3): pos = cumsum(mask) · mask - 1 along each row, so real
+    /// tokens are numbered 0, 1, 2, … however much padding surrounds them. A token is counted when its mask is 1 and,
+    /// unless <paramref name="includeFirst"/>, its position is at least 1. An n-gram ends at counted token k only if its
+    /// n tokens are counted tokens of the same row at consecutive positions.
+    /// </summary>
+    public static BatchLayout Build(long[] ids, long[] mask, int batch, int columns, bool includeFirst, int maxLength, int vocabSize)
+    {
+        var flat = new List<long>();
+        var positions = new List<long>();
+        var keys = new[] { new List<long>(), new List<long>(), new List<long>() };
+        long sequences = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            long pos = -1, previous1 = -1, previous2 = -1;
+            int run = 0;   // counted tokens ending at the previous real token of this row
+            for (int t = 0; t < columns; t++)
+            {
+                int i = b * columns + t;
+                if (mask[i] == 0) continue;
+                if (mask[i] != 1)
+                    throw new ArgumentException($"attentionMask[{b}, {t}] is {mask[i]}; an attention mask holds only 0 (padding) and 1 (token).");
+                pos++;
+                if (pos >= maxLength)
+                    throw new ArgumentException($"Position {pos} (row {b} has more than {maxLength} real tokens) is not below maxLength {maxLength}.");
+                long id = ids[i];
+                if (id < 0 || id >= vocabSize)
+                    throw new ArgumentException($"Token id {id} at inputIds[{b}, {t}] is outside the vocabulary [0, {vocabSize}) (vocabSize {vocabSize}).");
+                if (!includeFirst && pos == 0) { run = 0; continue; }
+                run++;
+                long k2 = run >= 2 ? NgramKey.Extend(previous1, (int)id) : -1;
+                long k3 = run >= 3 ? NgramKey.Extend(previous2, (int)id) : -1;
+                flat.Add(i);
+                positions.Add(pos);
+                keys[0].Add(id);
+                keys[1].Add(k2);
+                keys[2].Add(k3);
+                (previous1, previous2) = (id, k2);
+            }
+            if (pos >= 0) sequences++;
+        }
+        return new BatchLayout
+        {
+            Batch = batch, Columns = columns, CountedFlat = flat.ToArray(), CountedPositions = positions.ToArray(),
+            Keys = keys.Select(k => k.ToArray()).ToArray(), Sequences = sequences,
+        };
+    }
+}

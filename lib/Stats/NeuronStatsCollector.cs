@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using OptNeurons.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Stats;
+
+/// <summary>
+/// Streams FFN neuron statistics (paper §3–§5) batch by batch: call <see cref="BeginBatch"/> with the model's inputs,
+/// then <see cref="Update"/> from each captured layer's hook with the fc2 input (post-ReLU), then <see cref="Result"/>.
+/// Memory per neuron: exact active count 8 bytes and per-position counts 4·T bytes (8 KiB at T = 2048) on the device;
+/// n-gram summaries 12·K + 12 bytes per order in host memory (K = 128, n = 1, 2, 3: 4,644 bytes). Per batch and layer,
+/// about 3 device bytes and 1 host byte per (counted token, neuron) of transient masks. Exact n-gram occurrence tables
+/// grow with the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
+/// </summary>
+public sealed partial class NeuronStatsCollector : IDisposable
+{
+    readonly StatsOptions options;
+    readonly int[] layers;
+    readonly Dictionary<int, int> layerIndex;
+    readonly int ffnDim, maxLength, vocabSize;
+    readonly Device device;
+    readonly Tensor activeCounts;            // [L, F] int64
+    readonly Tensor? positionActiveCounts;   // [L, T, F] int32: a count per position is at most the number of sequences
+    readonly long[] positionTokenCounts;
+    readonly long[] unigrams;
+    readonly Dictionary<long, long>[] sparse = [[], [], []];   // indexed by n-1; [0] unused
+    readonly NgramSketch[] sketches;          // one per order in options.NgramOrders
+    long tokenCount, sequenceCount;
+    BatchLayout? batch;
+    readonly bool[] updated;
+    bool disposed;
+
+    /// <param name="layers">Model layer numbers to capture; <see cref="Update"/> takes these numbers.</param>
+    /// <param name="maxLength">T: positions 0 … T-1 are tracked; a longer sequence is refused.</param>
+    /// <param name="device">Where the exact accumulators live (the device the activations come from); CPU if null.</param>
+    public NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device = null)
+    {
+        TorchRuntime.Initialize();
+        this.options = options.Validate();
+        if (layers.Count == 0) throw new ArgumentException("Capture at least one layer.");
+        if (layers.Any(l => l < 0) || layers.Distinct().Count() != layers.Count)
+            throw new ArgumentException($"Layers [{string.Join(", ", layers)}] must be distinct and non-negative.");
+        if (ffnDim <= 0 || maxLength <= 0 || vocabSize <= 0)
+            throw new ArgumentException($"ffnDim ({ffnDim}), maxLength ({maxLength}) and vocabSize ({vocabSize}) must be positive.");
+        if (this.options.NgramOrders.Any(n => n > 1) && vocabSize > NgramKey.MaxVocabSize)
+            throw new ArgumentException($"vocabSize {vocabSize} exceeds {NgramKey.MaxVocabSize}, the most a packed bigram/trigram key holds (17 bits per token).");
+        (this.layers, this.ffnDim, this.maxLength, this.vocabSize) = (layers.ToArray(), ffnDim, maxLength, vocabSize);
+        layerIndex = this.layers.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i);
+        this.device = device ?? CPU;
+        updated = new bool[layers.Count];
+        int L = layers.Count;
+        // Detached from any caller's dispose scope: the accumulators live as long as the collector. Normal (not
+        // inference) tensors even if constructed under inference_mode, so they can be updated inside and outside it.
+        using (inference_mode(false))
+        {
+            activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
+            if (this.options.TrackPositions)
+                positionActiveCounts = zeros(L, maxLength, ffnDim, ScalarType.Int32, this.device).DetachFromDisposeScope();
+        }
+        positionTokenCounts = new long[maxLength];
+        unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
+        sketches = this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
+    }
+
+    public IReadOnlyList<int> Layers => layers;
+    public StatsOptions Options => options;
+    public long TokenCount => tokenCount;
+
+    /// <summary>
+    /// Starts a batch: validates the inputs and computes positions, the counted tokens and their n-grams once for all
+    /// layers. Pads (mask 0) never count; with <see cref="StatsOptions.IncludeFirstPosition"/> false, position 0 does not
+    /// either. Throws <see cref="ArgumentException"/>, leaving the statistics unchanged, on a real token id outside
+    /// [0, vocabSize), a position ≥ maxLength, a mask value other than 0/1 or mismatched shapes.
+    /// </summary>
+    public void BeginBatch(Tensor inputIds, Tensor attentionMask)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (inputIds.ndim != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))
+            throw new ArgumentException($"inputIds has shape [{string.Join(", ", inputIds.shape)}] and attentionMask [{string.Join(", ", attentionMask.shape)}]; both must be [B, T] with the same B and T.");
+        if (inputIds.is_floating_point() || inputIds.dtype == ScalarType.Bool)
+            throw new ArgumentException($"inputIds must hold integer token ids, got dtype {inputIds.dtype}.");
+        int B = (int)inputIds.shape[0], T = (int)inputIds.shape[1];
+        long[] ids = [], mask = [];
+        if (B * (long)T > 0)   // an empty batch is legal and counts nothing
+        {
+            using var scope = NewDisposeScope();
+            ids = TensorArrays.ToArray<long>(inputIds.to(ScalarType.Int64).cpu());
+            mask = TensorArrays.ToArray<long>(attentionMask.to(ScalarType.Int64).cpu());
+        }
+        var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
+        if (layout.Count >= 1 << 24)
+            throw new ArgumentException($"A batch of {layout.Count} counted tokens is too large (at most {(1 << 24) - 1}, where float32 counts stay exact); split it.");
+        if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
+            throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
+        batch = layout;
+        Array.Clear(updated);
+        tokenCount += layout.Count;
+        sequenceCount += layout.Sequences;
+        foreach (var p in layout.CountedPositions) positionTokenCounts[p]++;
+        foreach (int n in options.NgramOrders)
+            foreach (var key in layout.Keys[n - 1])
+            {
+                if (key < 0) continue;
+                if (n == 1) unigrams[key]++;
+                else CollectionsMarshal.GetValueRefOrAddDefault(sparse[n - 1], key, out _)++;
+            }
+    }
+}

@@ -1,0 +1,90 @@
+using OptNeurons.Stats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Stats;
+
+public class CollectorGuardTests
+{
+    static NeuronStatsCollector Collector() => new(new StatsOptions(), [0, 1], ffnDim: 4, maxLength: 3, vocabSize: 10);
+
+    [Fact]
+    public void LiveTensorCount_ReturnsToBaseline_AfterEveryBatch()
+    {
+        using var c = Collector();
+        DisposeScopeManager.Statistics.Reset();
+        long baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var rng = new Random(5);
+        for (int round = 0; round < 5; round++)
+        {
+            var data = new long[2, 3];
+            for (int i = 0; i < 6; i++) data[i / 3, i % 3] = rng.Next(10);
+            var values = new float[2, 3, 4];
+            for (int i = 0; i < 24; i++) values[i / 12, i / 4 % 3, i % 4] = (float)rng.NextDouble() - 0.5f;
+            using (var ids = tensor(data))
+            using (var mask = tensor(new long[,] { { 0, 1, 1 }, { 1, 1, 1 } }))
+            using (var acts = tensor(values))
+            {
+                c.BeginBatch(ids, mask);
+                c.Update(0, acts);
+                c.Update(1, acts);
+            }
+            Assert.Equal(baseline, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        Assert.Equal(25, c.TokenCount);   // 5 real tokens per round
+    }
+
+    [Fact]
+    public void CollectorBuiltUnderInferenceMode_UpdatesOutsideIt_AndEmptyBatchesCountNothing()
+    {
+        NeuronStatsCollector c;
+        using (inference_mode()) c = Collector();
+        using (c)
+        using (NewDisposeScope())
+        {
+            c.BeginBatch(zeros(0, 3, ScalarType.Int64), zeros(0, 3, ScalarType.Int64));
+            c.Update(0, zeros(0, 3, 4));
+            c.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), ones(1, 3, ScalarType.Int64));
+            c.Update(0, tensor(new float[,,] { { { 1, 0, 0, 0 }, { 1, 1, 0, 0 }, { 0, 0, 0, 2 } } }));
+            var s = c.Result();
+            Assert.Equal([2L, 1, 0, 1], s.ActiveCounts(0).ToArray());
+            Assert.Equal(1, s.SequenceCount);
+            Assert.Equal("IncludeFirstPosition=True, TrackPositions=True, NgramOrders=[1, 2, 3], SketchCapacity=128",
+                         s.Options.Describe());
+            Assert.Contains("NgramOrders=[1, 2, 3]", s.Options.ToString());
+        }
+    }
+
+    [Fact]
+    public void BadInputs_AreRefusedWithMessagesNamingValueAndLimit()
+    {
+        using var c = Collector();
+        using var scope = NewDisposeScope();
+        var mask = ones(1, 3, ScalarType.Int64);
+        string Message(Action a) => Assert.ThrowsAny<ArgumentException>(a).Message;
+
+        Assert.Contains("Token id 12 at inputIds[0, 2] is outside the vocabulary [0, 10)",
+            Message(() => c.BeginBatch(tensor(new long[,] { { 2, 5, 12 } }), mask)));
+        Assert.Contains("Position 3", Message(() => c.BeginBatch(tensor(new long[,] { { 2, 5, 6, 7 } }), ones(1, 4, ScalarType.Int64))));
+        Assert.Contains("not below maxLength 3", Message(() => c.BeginBatch(tensor(new long[,] { { 2, 5, 6, 7 } }), ones(1, 4, ScalarType.Int64))));
+        Assert.Equal(0, c.TokenCount);   // refused batches leave no trace
+        // Four columns but one pad: three real tokens fit in maxLength 3.
+        c.BeginBatch(tensor(new long[,] { { 1, 2, 5, 6 } }), tensor(new long[,] { { 0, 1, 1, 1 } }));
+        Assert.Contains("inputIds has shape [1, 3] and attentionMask [1, 4]",
+            Message(() => c.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), ones(1, 4, ScalarType.Int64))));
+        Assert.Contains("attentionMask[0, 1] is 2", Message(() => c.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), tensor(new long[,] { { 1, 2, 0 } }))));
+
+        c.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), mask);
+        Assert.Contains("have shape [1, 3, 5]; expected [1, 3, 4] ([B, T, ffnDim])", Message(() => c.Update(0, zeros(1, 3, 5))));
+        Assert.Contains("Layer 7 is not captured; this collector captures layers [0, 1]", Message(() => c.Update(7, zeros(1, 3, 4))));
+        c.Update(0, zeros(1, 3, 4));
+        Assert.Contains("already updated", Assert.Throws<InvalidOperationException>(() => c.Update(0, zeros(1, 3, 4))).Message);
+
+        using var fresh = Collector();
+        Assert.Contains("before BeginBatch", Assert.Throws<InvalidOperationException>(() => fresh.Update(0, zeros(1, 3, 4))).Message);
+        Assert.Contains("vocabSize 200000 exceeds 131072",
+            Message(() => new NeuronStatsCollector(new StatsOptions(), [0], 4, 3, vocabSize: 200_000)));
+        using var unigramsOnly = new NeuronStatsCollector(new StatsOptions { NgramOrders = [1] }, [0], 4, 3, vocabSize: 200_000);
+        Assert.Contains("every order must be 1, 2 or 3", Message(() => new StatsOptions { NgramOrders = [4] }.Validate()));
+    }
+}

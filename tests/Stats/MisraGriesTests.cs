@@ -1,0 +1,147 @@
+using OptNeurons.Stats;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Stats;
+
+/// <summary>The per-neuron summaries against hand-computed and exact counts. One neuron that is always active.</summary>
+public class MisraGriesTests
+{
+    static NeuronStatsCollector Collector(int capacity, int[] orders, int vocab = 10, int ffn = 1) =>
+        new(new StatsOptions { SketchCapacity = capacity, NgramOrders = orders, TrackPositions = false }, [0], ffn, maxLength: 64, vocabSize: vocab);
+
+    /// <summary>One sequence per batch; neuron f is active at token t where active(f, t).</summary>
+    static void Feed(NeuronStatsCollector c, long[] ids, int ffn, Func<int, int, bool> active)
+    {
+        using var scope = NewDisposeScope();
+        var acts = new float[1, ids.Length, ffn];
+        for (int t = 0; t < ids.Length; t++) for (int f = 0; f < ffn; f++) acts[0, t, f] = active(f, t) ? 1f : 0f;
+        c.BeginBatch(tensor(ids, [1, ids.Length]), ones(1, ids.Length, ScalarType.Int64));
+        c.Update(0, tensor(acts));
+    }
+
+    [Fact]
+    public void Overflow_SubtractsTheKPlusFirstCount_AndBoundsTheError()
+    {
+        using var c = Collector(capacity: 2, orders: [1]);
+        // Batch 1: {5: 3, 7: 1, 9: 1}; 3 keys > K = 2, the 3rd largest count is 1: {5: 2}, error 1.
+        Feed(c, [5, 5, 5, 7, 9], 1, (_, _) => true);
+        var s = c.Result();
+        Assert.Equal([(5L, 2L)], s.TopTriggers(0, 0, 1));
+        Assert.Equal(1, s.SketchError(0, 0, 1));
+        // Batch 2: {7: 2, 9: 1} merged with {5: 2} gives {5: 2, 7: 2, 9: 1}; subtract 1: {5: 1, 7: 1}, error 2.
+        Feed(c, [7, 7, 9], 1, (_, _) => true);
+        s = c.Result();
+        Assert.Equal([(5L, 1L), (7, 1)], s.TopTriggers(0, 0, 1));
+        Assert.Equal(2, s.SketchError(0, 0, 1));
+        // True counts 5: 3, 7: 3, 9: 2 — each undercount (2, 2, 2 for the dropped 9) is within the error.
+        Assert.Equal(3, s.Occurrences(1, 5));
+        Assert.Equal(2, s.Occurrences(1, 9));
+    }
+
+    [Fact]
+    public void RandomStreams_StoredCountsAreLowerBounds_WithinTheError()
+    {
+        const int K = 6, Vocab = 30, Ffn = 4;
+        using var c = Collector(capacity: K, orders: [1, 2, 3], vocab: Vocab, ffn: Ffn);
+        var rng = new Random(2024);
+        var truth = new Dictionary<long, long>[Ffn, 3];
+        for (int f = 0; f < Ffn; f++) for (int n = 0; n < 3; n++) truth[f, n] = [];
+        var events = new long[Ffn];
+        for (int batch = 0; batch < 40; batch++)
+        {
+            // Skewed ids (small ids frequent) so that some n-grams are heavy and others rare.
+            var ids = Enumerable.Range(0, rng.Next(3, 30)).Select(_ => (long)(Vocab * Math.Pow(rng.NextDouble(), 3))).ToArray();
+            var active = new bool[Ffn, ids.Length];
+            for (int f = 0; f < Ffn; f++) for (int t = 0; t < ids.Length; t++) active[f, t] = rng.NextDouble() < 0.2 + 0.2 * f;
+            Feed(c, ids, Ffn, (f, t) => active[f, t]);
+            for (int f = 0; f < Ffn; f++)
+                for (int t = 0; t < ids.Length; t++)
+                {
+                    if (!active[f, t]) continue;
+                    events[f]++;
+                    for (int n = 1; n <= Math.Min(3, t + 1); n++)
+                    {
+                        var key = NgramKey.Pack(ids[(t - n + 1)..(t + 1)].Select(i => (int)i).ToArray());
+                        truth[f, n - 1][key] = truth[f, n - 1].GetValueOrDefault(key) + 1;
+                    }
+                }
+        }
+        var s = c.Result();
+        for (int f = 0; f < Ffn; f++)
+            for (int n = 1; n <= 3; n++)
+            {
+                var stored = s.TopTriggers(0, f, n).ToDictionary(p => p.Key, p => p.Count);
+                long error = s.SketchError(0, f, n);
+                Assert.True(truth[f, n - 1].Count > K, "the stream must overflow the summary to test anything");
+                Assert.True(error > 0);
+                Assert.True(error * (K + 1) <= events[f], $"error {error} exceeds events/(K+1) = {events[f]}/{K + 1}");
+                Assert.True(stored.Count <= K);
+                foreach (var (key, count) in stored) Assert.True(truth[f, n - 1].ContainsKey(key) && count > 0);
+                foreach (var (key, exact) in truth[f, n - 1])
+                {
+                    long undercount = exact - stored.GetValueOrDefault(key);
+                    Assert.InRange(undercount, 0, error);
+                }
+            }
+    }
+
+    [Fact]
+    public void AtMostKDistinct_IsExact()
+    {
+        using var c = Collector(capacity: 8, orders: [1], vocab: 8, ffn: 2);
+        var rng = new Random(99);
+        var truth = new long[2, 8];
+        for (int batch = 0; batch < 20; batch++)
+        {
+            var ids = Enumerable.Range(0, 16).Select(_ => (long)rng.Next(8)).ToArray();
+            var active = Enumerable.Range(0, 2).Select(_ => ids.Select(_ => rng.Next(2) == 1).ToArray()).ToArray();
+            Feed(c, ids, 2, (f, t) => active[f][t]);
+            for (int f = 0; f < 2; f++) for (int t = 0; t < ids.Length; t++) if (active[f][t]) truth[f, ids[t]]++;
+        }
+        var s = c.Result();
+        for (int f = 0; f < 2; f++)
+        {
+            Assert.Equal(0, s.SketchError(0, f, 1));
+            var expected = Enumerable.Range(0, 8).Where(k => truth[f, k] > 0).Select(k => ((long)k, truth[f, k]))
+                .OrderByDescending(p => p.Item2).ThenBy(p => p.Item1).ToArray();
+            Assert.Equal(expected, s.TopTriggers(0, f, 1).Select(p => (p.Key, p.Count)).ToArray());
+            Assert.Equal(s.ActiveCounts(0)[f], expected.Sum(p => p.Item2));
+        }
+    }
+}
+
+public class SketchSelectTests
+{
+    [Fact]
+    public void Select_FindsTheSameRankAsSorting()
+    {
+        var rng = new Random(77);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            // Few distinct values, as trigger counts are (mostly 1s and 2s).
+            var values = Enumerable.Range(0, rng.Next(1, 300)).Select(_ => rng.Next(1, 1 + rng.Next(1, 20))).ToArray();
+            int rank = rng.Next(values.Length);
+            var sorted = values.Order().ToArray();
+            Assert.Equal(sorted[rank], NgramSketch.Select(values.AsSpan(), rank));
+        }
+    }
+}
+
+public class SketchDeterminismTests
+{
+    [Fact]
+    public void ParallelNeuronUpdates_GiveTheSameResultEveryRun()
+    {
+        // 512 neurons = many parallel chunks; K = 3 so that almost every summary overflows and the cut matters.
+        var seqs = StatsTestData.RandomSequences(seed: 11, count: 6, minLength: 20, maxLength: 40, vocab: 40, layers: 1, ffn: 512, density: 0.3);
+        NeuronStats Run()
+        {
+            using var c = new NeuronStatsCollector(new StatsOptions { SketchCapacity = 3, TrackPositions = false }, [0], 512, 64, 40);
+            StatsTestData.Feed(c, seqs, batchSize: 2, leftPad: true, [0]);
+            return c.Result();
+        }
+        var first = Run();
+        Assert.True(first.SketchError(0, 100, 3) > 0);
+        StatsTestData.AssertEqual(first, Run());
+    }
+}
