@@ -18,7 +18,7 @@ public static class ActivationDump
         using var hooks = new NeuronHooks(model, Enumerable.Range(0, model.NumLayers),
             (l, post) => activations[HookNames.MlpPost(l)] = post.to(ScalarType.Float32).cpu().clone().DetachFromDisposeScope());
         using var scope = NewDisposeScope();
-        var device = model.Decoder.TokenEmbedding.weight!.device;
+        var device = model.Decoder.Device;
         var logits = model.call(inputIds.to(device), attentionMask.to(device)).to(ScalarType.Float32).cpu();
         return (activations, logits.DetachFromDisposeScope());
     }

@@ -17,7 +17,8 @@ public sealed record JsonTokenInput(IReadOnlyList<long[]> Rows, IReadOnlyList<lo
         int width = Rows.Max(r => r.Length);
         var ids = Rows.SelectMany(r => r.Concat(Enumerable.Repeat((long)padId, width - r.Length))).ToArray();
         var mask = Masks.SelectMany(m => m.Concat(Enumerable.Repeat(0L, width - m.Length))).ToArray();
-        return (TorchSharp.torch.tensor(ids).reshape(Rows.Count, width), TorchSharp.torch.tensor(mask).reshape(Rows.Count, width));
+        long[] shape = [Rows.Count, width];
+        return (TorchSharp.torch.tensor(ids, shape), TorchSharp.torch.tensor(mask, shape));
     }
 
     public static JsonTokenInput Load(string path)

@@ -27,7 +27,8 @@ public static class TokenBatches
                 group[r].CopyTo(ids, offset);
                 Array.Fill(mask, 1, offset, group[r].Length);
             }
-            yield return (tensor(ids).reshape(group.Count, width), tensor(mask).reshape(group.Count, width));
+            long[] shape = [group.Count, width];
+            yield return (tensor(ids, shape), tensor(mask, shape));
         }
     }
 

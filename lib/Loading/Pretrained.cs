@@ -1,3 +1,4 @@
+using OptNeurons.Hub;
 using OptNeurons.Model;
 using OptNeurons.Runtime;
 using static TorchSharp.torch;
@@ -7,6 +8,18 @@ namespace OptNeurons.Loading;
 /// <summary>Builds an <see cref="OptForCausalLM"/> from a local HuggingFace snapshot folder, strictly.</summary>
 public static class Pretrained
 {
+    /// <summary>
+    /// A local folder for <paramref name="modelOrId"/>: the folder itself, or, for a hub id such as
+    /// <c>facebook/opt-125m</c>, its snapshot in the shared HuggingFace cache (downloaded when missing). The revision is
+    /// the snapshot's commit for hub models, null for local folders.
+    /// </summary>
+    public static (string Directory, string? Revision) Locate(string modelOrId, HubOptions? hub = null)
+    {
+        if (!HubRepo.IsHubId(modelOrId)) return (modelOrId, null);
+        var snapshot = HubSnapshot.Ensure(modelOrId, hub ?? new HubOptions { Progress = new ConsoleDownloadProgress() });
+        return (snapshot, Path.GetFileName(Path.TrimEndingDirectorySeparator(snapshot)));
+    }
+
     /// <param name="directory">A snapshot folder: config.json plus weights in any HF layout.</param>
     /// <param name="device">"auto" (CUDA when available), "cpu", "cuda", "cuda:1", …</param>
     /// <param name="dtype">"auto" (storage dtype on CUDA, float32 on CPU), "float32", "bfloat16" or "float16".</param>

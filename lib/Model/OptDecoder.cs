@@ -21,6 +21,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public OptDecoder(OptConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(OptDecoder))
     {
         this.config = config;
+        Device = device ?? CPU;
         int h = config.HiddenSize, p = config.WordEmbedProjDim;
         embed_tokens = nn.Embedding(config.VocabSize, p, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         if (config.HasLearnedPositions)
@@ -41,6 +42,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     }
 
     public IReadOnlyList<OptDecoderLayer> Layers { get; }
+    /// <summary>Where the weights live (fixed at construction; reading it from a weight would allocate a wrapper).</summary>
+    public Device Device { get; }
     public Embedding TokenEmbedding => embed_tokens;
 
     /// <summary>Final hidden states (B, T, word_embed_proj_dim), ready for the LM head.</summary>
@@ -68,7 +71,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     {
         CheckInputs(inputIds, attentionMask);
         using var scope = NewDisposeScope();
-        var tokens = embed_tokens.call(inputIds.to(embed_tokens.weight!.device));     // OPT does not scale embeddings
+        var tokens = embed_tokens.call(inputIds.to(Device));     // OPT does not scale embeddings
         if (project_in is not null) tokens = project_in.call(tokens);                 // applied before positions are added
         if (embed_positions is null) return tokens.MoveToOuterDisposeScope();
         var positions = PositionIds(attentionMask).to(tokens.device) + PositionOffset;
@@ -95,7 +98,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public Tensor AdditiveMask(Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var device = embed_tokens.weight!.device;
+        var device = Device;
         long t = attentionMask.shape[1];
         var causal = ones(t, t, ScalarType.Bool, device).tril();                                   // (T, T)
         var keys = attentionMask.to(device).to(ScalarType.Bool).unsqueeze(1).unsqueeze(2);         // (B, 1, 1, T)
