@@ -10,8 +10,8 @@ public sealed record PackingOptions(int SequenceLength, Packing Packing = Packin
 public sealed record CorpusSequences(IReadOnlyList<long[]> Sequences, CorpusSpec Spec);
 
 /// <summary>
-/// Sample every part to its share of the budget, then pack. Part i gets ⌊share_i × budget⌋ tokens (the last part gets
-/// what is left, so budgets add up exactly) and is sampled with the i-th output of <see cref="SplitMix64"/>(seed).
+/// Sample every part to its share of the budget, then pack. Part i gets round(share_i × budget) tokens (the last part
+/// gets what is left, so budgets add up exactly; rounding, not flooring, so 1/3 of 3,000,000 is 1,000,000) and is sampled with the i-th output of <see cref="SplitMix64"/>(seed).
 /// Each part is packed on its own, so no sequence mixes two sources, and parts come in the order given.
 /// With <see cref="Packing.PerDocument"/> and full-length-only, documents shorter than T−1 tokens cannot give a
 /// sequence, so sampling skips them and the budget is spent on documents that can.
@@ -34,7 +34,7 @@ public static class CorpusBuilder
         long left = tokenBudget;
         for (int i = 0; i < parts.Count; i++)
         {
-            long budget = i == parts.Count - 1 ? left : (long)Math.Floor(parts[i].Share * tokenBudget);
+            long budget = i == parts.Count - 1 ? left : (long)Math.Round(parts[i].Share * tokenBudget);
             left -= budget;
             var sample = CorpusSampler.Sample(parts[i].Corpus, tokenize, budget, unchecked((long)seeds.Next()), minTokens);
             sequences.AddRange(SequencePacker.Pack(sample.Documents.Select(d => d.Tokens), bosId, packing.SequenceLength, packing.Packing, packing.FullLengthOnly));
