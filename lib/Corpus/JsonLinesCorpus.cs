@@ -29,7 +29,7 @@ public sealed class JsonLinesCorpus(string path, string textField = "text", Fiel
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             string? text = ReadRecord(line, lineNumber);
-            if (text is not null) yield return new Document($"{name}:{lineNumber}", text.ReplaceLineEndings("\n"));
+            if (text is not null) yield return new Document($"{name}:{lineNumber}", text);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class ParquetCorpus(string path, string column = "text") : ICorpus
                 group.ReadAsync(field, values.AsMemory()).AsTask().GetAwaiter().GetResult();
                 foreach (var text in values)
                 {
-                    if (text is not null) yield return new Document($"{name}:{row}", text.ReplaceLineEndings("\n"));
+                    if (text is not null) yield return new Document($"{name}:{row}", text);
                     row++;
                 }
             }

@@ -14,8 +14,8 @@ public enum TextSplit
 /// <summary>
 /// Plain UTF-8 text files, and folders of them (searched recursively for <c>searchPattern</c>). Files come in the
 /// given order; a folder's files in ordinal order of their '/'-separated relative paths, so the order is the same on
-/// every file system. Line endings are normalised to "\n" so a Windows checkout gives the same tokens. Blank documents
-/// are skipped.
+/// every file system. "\r\n" becomes "\n" so a Windows checkout gives the same tokens (dataset formats keep their text
+/// exactly as stored: their bytes do not depend on the machine). Blank documents are skipped.
 /// </summary>
 public sealed partial class TextCorpus(IReadOnlyList<string> paths, TextSplit split = TextSplit.WholeFile, string searchPattern = "*.txt") : ICorpus
 {
@@ -27,7 +27,7 @@ public sealed partial class TextCorpus(IReadOnlyList<string> paths, TextSplit sp
     {
         foreach (var (file, id) in Files())
         {
-            var text = File.ReadAllText(file).ReplaceLineEndings("\n");
+            var text = File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal);
             if (split == TextSplit.WholeFile)
             {
                 if (!string.IsNullOrWhiteSpace(text)) yield return new Document(id, text);

@@ -38,7 +38,7 @@ public class ReaderTests
             """{"text": "math", "meta": {"pile_set_name": "DM Mathematics"}}""",
             """{"text": "wiki\r\ntwo", "meta": {"pile_set_name": "Wikipedia (en)"}}"""];
         File.WriteAllLines(path, lines);
-        Assert.Equal(["wiki one", "math", "wiki\ntwo"], new JsonLinesCorpus(path).Documents().Select(d => d.Text));
+        Assert.Equal(["wiki one", "math", "wiki\r\ntwo"], new JsonLinesCorpus(path).Documents().Select(d => d.Text));
         var wiki = new JsonLinesCorpus(path, "text", new FieldMatch("meta.pile_set_name", "Wikipedia (en)"));
         Assert.Equal(["val.jsonl:1", "val.jsonl:4"], wiki.Documents().Select(d => d.Id));
         Assert.Equal($"jsonl:{path}[text] where meta.pile_set_name == Wikipedia (en)", wiki.Source);
@@ -46,7 +46,7 @@ public class ReaderTests
         using (var z = new GZipStream(File.Create(gz), CompressionLevel.Fastest)) using (var w = new StreamWriter(z)) w.Write(string.Join("\n", lines));
         var wikiGz = new JsonLinesCorpus(gz, "text", new FieldMatch("meta.pile_set_name", "Wikipedia (en)")).Documents().ToList();
         Assert.Equal(["val.jsonl.gz:1", "val.jsonl.gz:4"], wikiGz.Select(d => d.Id));
-        Assert.Equal(["wiki one", "wiki\ntwo"], wikiGz.Select(d => d.Text));
+        Assert.Equal(["wiki one", "wiki\r\ntwo"], wikiGz.Select(d => d.Text));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public class ReaderTests
         var path = Path.Combine(dir.Path, "0000.parquet");
         await WriteParquet(path, [["first row", null, "third\r\nrow"], ["fourth"]]);
         var corpus = new ParquetCorpus(path);
-        Assert.Equal([new Document("0000.parquet:0", "first row"), new("0000.parquet:2", "third\nrow"), new("0000.parquet:3", "fourth")], corpus.Documents());
+        Assert.Equal([new Document("0000.parquet:0", "first row"), new("0000.parquet:2", "third\r\nrow"), new("0000.parquet:3", "fourth")], corpus.Documents());
         var missing = Assert.Throws<InvalidDataException>(() => new ParquetCorpus(path, "content").Documents().ToList());
         Assert.Equal($"{path}: no top-level column \"content\"; columns are text, n.", missing.Message);
         var wrongType = Assert.Throws<InvalidDataException>(() => new ParquetCorpus(path, "n").Documents().ToList());

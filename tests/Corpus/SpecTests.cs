@@ -11,15 +11,15 @@ public class SpecTests
         var b = WordTokenizer.Numbered(20).Labeled("list:b");
         var built = CorpusBuilder.Build([new(a, 0.6), new(b, 0.4)], WordTokenizer.Encode, WordTokenizer.Bos, 101, seed: 4, new PackingOptions(10));
         var spec = built.Spec;
-        Assert.Equal([60L, 41L], spec.Sources.Select(s => s.Budget));
-        Assert.Equal([60L, 41L], spec.Sources.Select(s => s.Tokens));
+        Assert.Equal([61L, 40L], spec.Sources.Select(s => s.Budget));  // round(0.6 × 101) = 61; the last part gets the rest
+        Assert.Equal([61L, 40L], spec.Sources.Select(s => s.Tokens));
         Assert.Equal(["list:a", "list:b"], spec.Sources.Select(s => s.Source));
         Assert.Equal(101, spec.Tokens);
         Assert.Equal(built.Sequences.Count, spec.Sequences);
         Assert.Equal(built.Sequences.Sum(s => s.Length), spec.Positions);
-        // Each part is packed on its own: 60 tokens + separators in 9-token windows, then 41 + separators.
+        // Each part is packed on its own: 61 tokens + separators in 9-token windows, then 40 + separators.
         int sepA = spec.Sources[0].Documents - 1, sepB = spec.Sources[1].Documents - 1;
-        Assert.Equal((60 + sepA + 8) / 9 + (41 + sepB + 8) / 9, spec.Sequences);
+        Assert.Equal((61 + sepA + 8) / 9 + (40 + sepB + 8) / 9, spec.Sequences);
         Assert.Equal($"{spec.Sequences} sequences × T=10 (concatenated) from 101 of 101 tokens, seed 4: 60% list:a, 40% list:b", spec.Describe());
     }
 
