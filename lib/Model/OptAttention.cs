@@ -10,7 +10,7 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     readonly Linear q_proj, k_proj, v_proj, out_proj;
     readonly int heads, headDim;
-    readonly double scaling;
+    readonly double scaling, attentionDropout;
 
     public OptAttention(OptConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(OptAttention))
     {
@@ -18,6 +18,7 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor, Tensor>
         heads = config.NumAttentionHeads;
         headDim = config.HeadDim;
         scaling = Math.Pow(headDim, -0.5);
+        attentionDropout = config.AttentionDropout;
         q_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
         k_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
         v_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
@@ -37,7 +38,7 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor, Tensor>
         // Scores and softmax in float32 (HF upcasts for the softmax). Adding the mask in float32 too keeps fully
         // masked rows (left padding) finite in fp16, so no NaN can reach real tokens through pad keys.
         var scores = q.matmul(k.transpose(2, 3)).to(ScalarType.Float32) + additiveMask;   // (B, nH, T, T)
-        var probs = scores.softmax(-1).to(x.dtype);
+        var probs = nn.functional.dropout(scores.softmax(-1).to(x.dtype), attentionDropout, training);   // identity in eval
         var context = probs.matmul(v).transpose(1, 2).reshape(b, t, heads * headDim);      // heads concatenated
         return out_proj.call(context).MoveToOuterDisposeScope();
     }

@@ -27,6 +27,12 @@ public sealed record OptConfig
     [JsonPropertyName("pad_token_id")] public int PadTokenId { get; init; } = 1;
     [JsonPropertyName("bos_token_id")] public int BosTokenId { get; init; } = 2;
     [JsonPropertyName("eos_token_id")] public int EosTokenId { get; init; } = 2;
+    [JsonPropertyName("dropout")] public double Dropout { get; init; } = 0.1;
+    [JsonPropertyName("attention_dropout")] public double AttentionDropout { get; init; }
+    [JsonPropertyName("init_std")] public double InitStd { get; init; } = 0.02;
+    /// <summary>"learned" (every OPT) or "none": the paper's model trained without positional encoding (§5, Fig. 10).
+    /// HF's OPT ignores this key, so such checkpoints load in this project only.</summary>
+    [JsonPropertyName("position_embedding_type")] public string PositionEmbeddingType { get; init; } = "learned";
     [JsonPropertyName("torch_dtype")] public string? TorchDtype { get; init; }
     [JsonPropertyName("dtype")] public string? Dtype { get; init; }   // newer transformers releases write this instead
 
@@ -39,9 +45,10 @@ public sealed record OptConfig
     [JsonIgnore] public bool HasFinalLayerNorm => DoLayerNormBefore && !RemoveFinalLayerNorm;
     /// <summary>The storage dtype the checkpoint declares ("float32" when it declares none).</summary>
     [JsonIgnore] public string StorageDtype => Dtype ?? TorchDtype ?? "float32";
+    [JsonIgnore] public bool HasLearnedPositions => PositionEmbeddingType == "learned";
 
     /// <summary>Short, stable fingerprint of the architecture-defining fields, recorded with every saved result.</summary>
-    [JsonIgnore] public string Hash => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this with { TorchDtype = null, Dtype = null })))[..16];
+    [JsonIgnore] public string Hash => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this with { TorchDtype = null, Dtype = null, Dropout = 0, AttentionDropout = 0, InitStd = 0 })))[..16];
 
     static readonly JsonSerializerOptions Json = new() { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
@@ -68,6 +75,10 @@ public sealed record OptConfig
         Positive("word_embed_proj_dim", WordEmbedProjDim);
         if (HiddenSize % NumAttentionHeads != 0)
             throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}.");
+        if (PositionEmbeddingType is not ("learned" or "none"))
+            throw new NotSupportedException($"{source}: position_embedding_type is '{PositionEmbeddingType}'; expected \"learned\" (OPT) or \"none\".");
+        if (Dropout is < 0 or >= 1 || AttentionDropout is < 0 or >= 1)
+            throw new InvalidDataException($"{source}: dropout ({Dropout}) and attention_dropout ({AttentionDropout}) must be in [0, 1).");
         Runtime.TorchRuntime.ParseDtype(StorageDtype, $"{source}: {(Dtype is null ? "torch_dtype" : "dtype")}");
         return this;
     }

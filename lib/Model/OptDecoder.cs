@@ -11,7 +11,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>OPT's position table has two extra rows: position p reads row p + 2, pads (p = -1) read row 1.</summary>
     public const int PositionOffset = 2;
 
-    readonly Embedding embed_tokens, embed_positions;
+    readonly Embedding embed_tokens;
+    readonly Embedding? embed_positions;            // absent in a model trained without positions
     readonly Linear? project_in, project_out;       // only when word_embed_proj_dim != hidden_size (350m)
     readonly LayerNorm? final_layer_norm;           // absent in post-LN models (350m)
     readonly ModuleList<OptDecoderLayer> layers;
@@ -22,7 +23,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         this.config = config;
         int h = config.HiddenSize, p = config.WordEmbedProjDim;
         embed_tokens = nn.Embedding(config.VocabSize, p, padding_idx: config.PadTokenId, device: device, dtype: dtype);
-        embed_positions = nn.Embedding(config.MaxPositionEmbeddings + PositionOffset, h, device: device, dtype: dtype);
+        if (config.HasLearnedPositions)
+            embed_positions = nn.Embedding(config.MaxPositionEmbeddings + PositionOffset, h, device: device, dtype: dtype);
         if (config.HasProjections)
         {
             project_in = nn.Linear(p, h, hasBias: false, device, dtype);
@@ -61,12 +63,14 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Input embeddings (B, T, H): token embeddings (projected in 350m) plus learned positions from the mask.</summary>
+    /// <remarks>With learned positions, pads (p = -1) read row 1 of the table; without them only causality orders tokens.</remarks>
     public Tensor Embed(Tensor inputIds, Tensor attentionMask)
     {
         CheckInputs(inputIds, attentionMask);
         using var scope = NewDisposeScope();
         var tokens = embed_tokens.call(inputIds.to(embed_tokens.weight!.device));     // OPT does not scale embeddings
         if (project_in is not null) tokens = project_in.call(tokens);                 // applied before positions are added
+        if (embed_positions is null) return tokens.MoveToOuterDisposeScope();
         var positions = PositionIds(attentionMask).to(tokens.device) + PositionOffset;
         return (tokens + embed_positions.call(positions)).MoveToOuterDisposeScope();
     }

@@ -13,12 +13,14 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
     readonly Linear fc1, fc2;
     readonly HookPoint hook_mlp_post;
     readonly bool preLayerNorm;
+    readonly double dropout;
 
     public OptDecoderLayer(OptConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(OptDecoderLayer))
     {
         int h = config.HiddenSize;
         bool affine = config.LayerNormElementwiseAffine;
         preLayerNorm = config.DoLayerNormBefore;
+        dropout = config.Dropout;
         self_attn = new OptAttention(config, device, dtype);
         self_attn_layer_norm = nn.LayerNorm(h, 1e-5, elementwise_affine: affine, bias: affine, device: device, dtype: dtype);
         fc1 = nn.Linear(h, config.FfnDim, config.EnableBias, device, dtype);
@@ -37,17 +39,20 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
         Tensor y;
         if (preLayerNorm)
         {
-            var h = x + self_attn.call(self_attn_layer_norm.call(x), additiveMask);   // pre-LN: 125m, 1.3b, … 66b
+            var h = x + Drop(self_attn.call(self_attn_layer_norm.call(x), additiveMask));   // pre-LN: 125m, 1.3b, … 66b
             var neurons = hook_mlp_post.call(fc1.call(final_layer_norm.call(h)).relu());   // (B, T, F)
-            y = h + fc2.call(neurons);
+            y = h + Drop(fc2.call(neurons));
         }
         else
         {
             // 350m applies LayerNorm AFTER each sub-block; the FFN residual is the post-attention-LN output.
-            var h = self_attn_layer_norm.call(x + self_attn.call(x, additiveMask));
+            var h = self_attn_layer_norm.call(x + Drop(self_attn.call(x, additiveMask)));
             var neurons = hook_mlp_post.call(fc1.call(h).relu());
-            y = final_layer_norm.call(h + fc2.call(neurons));
+            y = final_layer_norm.call(h + Drop(fc2.call(neurons)));
         }
         return y.MoveToOuterDisposeScope();
     }
+
+    /// <summary>Residual dropout, active only in training mode (the trainer); inference never drops anything.</summary>
+    Tensor Drop(Tensor x) => nn.functional.dropout(x, dropout, training);
 }

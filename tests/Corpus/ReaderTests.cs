@@ -11,7 +11,7 @@ public class ReaderTests
     [Fact]
     public void TextFolder_ReadsFilesInOrdinalOrder_AndSplitsOnBlankLineRuns()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         Directory.CreateDirectory(Path.Combine(dir.Path, "sub"));
         File.WriteAllText(Path.Combine(dir.Path, "b.txt"), "p1 line1\r\np1 line2\r\n\r\n  \r\np2\n\n\n\np3\n");
         File.WriteAllText(Path.Combine(dir.Path, "a.txt"), "alpha");
@@ -31,7 +31,7 @@ public class ReaderTests
     [Fact]
     public void JsonLines_ReadsTheNamedField_FiltersOnADottedPath_AndReadsGzip()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "val.jsonl");
         string[] lines = [
             """{"text": "wiki one", "meta": {"pile_set_name": "Wikipedia (en)"}}""", "",
@@ -52,7 +52,7 @@ public class ReaderTests
     [Fact]
     public void JsonLines_Errors_NameTheFileLineAndField()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "bad.jsonl");
         File.WriteAllLines(path, ["""{"text": "ok"}""", """{"content": "code"}"""]);
         var e = Assert.Throws<InvalidDataException>(() => new JsonLinesCorpus(path).Documents().ToList());
@@ -66,7 +66,7 @@ public class ReaderTests
     [Fact]
     public async Task Parquet_ReadsAStringColumn_SkipsNulls_AndNamesTheFileOnErrors()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "0000.parquet");
         await WriteParquet(path, [["first row", null, "third\r\nrow"], ["fourth"]]);
         var corpus = new ParquetCorpus(path);

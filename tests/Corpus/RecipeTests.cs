@@ -47,7 +47,7 @@ public class RecipeTests
     [Fact]
     public void Resolve_DownloadsEachDistinctFileOnce_InRecipeOrder()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var fake = new FakeHub(dir.Path);
         Recipe.Named("paper-section4").Resolve(fake.Download);
         Assert.Equal([(Pile, "main", "val.jsonl"), (Reddit, "main", "data/RC_2015-01.parquet"), (Codeparrot, CodeparrotRevision, "file-000000000054.json.gz")], fake.Calls);
@@ -59,7 +59,7 @@ public class RecipeTests
     [Fact]
     public void Build_FromFakeFiles_FiltersEachPart_AndMeetsEveryShare()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var recipe = Recipe.Named("paper-section3") with { TokenBudget = 2_000 };
         var parts = recipe.Resolve(new FakeHub(dir.Path).Download);
         // Every document of a Pile part comes from its own subset; Reddit's deleted comments are gone.

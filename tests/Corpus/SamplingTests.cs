@@ -65,7 +65,7 @@ public class SamplingTests
     [Fact]
     public void Sample_EmptyCorpus_IsAnErrorNamingTheSource()
     {
-        using var dir = new Support.TempDir();
+        using var dir = new Support.TempDirectory();
         var path = Path.Combine(dir.Path, "empty.jsonl");
         File.WriteAllText(path, "\n\n");
         var e = Assert.Throws<InvalidDataException>(() => CorpusSampler.Sample(new JsonLinesCorpus(path), WordTokenizer.Encode, 10, 1));

@@ -53,7 +53,7 @@ public class SdkDocsTests
     [Fact]
     public void Extract_RendersInlineTags_DropsDuplicates_AndGroupsByType()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var (docs, stats) = SdkDocsExtractor.Extract(WriteSample(dir.Path));
         Assert.Equal(
         [
@@ -93,7 +93,7 @@ public class SdkDocsTests
     [Fact]
     public void Corpus_IsCachedAtomically_AndItsPartsAreDisjoint()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var source = new SdkDocsSource(dir.Path, ["Test.Ref/1.0.0/net10.0"], WriteSample(dir.Path));
         var cache = Path.Combine(dir.Path, "cache");
         var all = SdkDocsCorpus.Open(source, SdkDocsPart.All, cache);
@@ -113,7 +113,7 @@ public class SdkDocsTests
     [Fact]
     public void Locator_PicksTheHighestVersionAndFramework_WithXmlDocs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         string pack = Path.Combine(dir.Path, "packs", "Microsoft.NETCore.App.Ref");
         void Xml(string version, string tfm, string name) { var d = Path.Combine(pack, version, "ref", tfm); Directory.CreateDirectory(d); File.WriteAllText(Path.Combine(d, name), "<doc/>"); }
         Xml("9.0.5", "net9.0", "a.xml");

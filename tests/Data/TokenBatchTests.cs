@@ -31,7 +31,7 @@ public class TokenBatchTests
     [Fact]
     public void JsonInput_DropsMaskedPositions_AndNamesTheFileOnErrors()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "in.json");
         File.WriteAllText(path, """{"input_ids": [[1, 1, 2, 5], [2, 6, 7]], "attention_mask": [[0, 0, 1, 1], [1, 1, 1]]}""");
         var input = JsonTokenInput.Load(path);

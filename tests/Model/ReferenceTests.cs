@@ -1,6 +1,5 @@
 using OptNeurons.Loading;
 using OptNeurons.Model;
-using OptNeurons.Runtime;
 using OptNeurons.Tests.Support;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -13,22 +12,26 @@ public class ReferenceTests(ITestOutputHelper output)
 {
     const double Tolerance = 1e-4;
 
-    static OptForCausalLM LoadFixtureModel()
+    public static TheoryData<string> Layouts => ["model.safetensors", "sharded safetensors", "pytorch_model.bin"];
+
+    /// <summary>The fixture loaded from one of its three weight layouts only.</summary>
+    internal static OptForCausalLM LoadFixtureModel(string layout)
     {
-        TorchRuntime.Initialize();
-        var model = new OptForCausalLM(OptConfig.Load(Path.Combine(Fixtures.TinyPreLn, "config.json")));
-        var tensors = SafeTensors.ReadAll(Path.Combine(Fixtures.TinyPreLn, "model.safetensors"));
-        using (no_grad())
-            foreach (var (name, p) in model.state_dict())
-                if (tensors.TryGetValue(name, out var t)) p.copy_(t);
-                else Assert.True(name == "lm_head.weight", $"missing {name}");
-        return model;
+        string[] files = layout switch
+        {
+            "model.safetensors" => ["model.safetensors"],
+            "sharded safetensors" => ["model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"],
+            "pytorch_model.bin" => ["pytorch_model.bin"],
+            _ => throw new ArgumentException(layout),
+        };
+        using var dir = Fixtures.FixtureLayout(files);
+        return Pretrained.Load(dir.Path, "cpu", "float32");
     }
 
-    [Fact]
-    public void Logits_MatchReference_OnRealTokens()
+    [Theory, MemberData(nameof(Layouts))]
+    public void Logits_MatchReference_OnRealTokens(string layout)
     {
-        using var model = LoadFixtureModel();
+        using var model = LoadFixtureModel(layout);
         var (ids, mask) = Fixtures.ReferenceBatch();
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
@@ -37,10 +40,10 @@ public class ReferenceTests(ITestOutputHelper output)
         AssertCloseOnRealTokens(Fixtures.ExpectedTensor("logits.bin"), logits, maskT, "logits");
     }
 
-    [Fact]
-    public void NeuronActivations_MatchReference_OnRealTokens()
+    [Theory, MemberData(nameof(Layouts))]
+    public void NeuronActivations_MatchReference_OnRealTokens(string layout)
     {
-        using var model = LoadFixtureModel();
+        using var model = LoadFixtureModel(layout);
         var (ids, mask) = Fixtures.ReferenceBatch();
         using var scope = NewDisposeScope();
         using var _ = inference_mode();

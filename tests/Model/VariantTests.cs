@@ -13,7 +13,7 @@ public class VariantTests
         VocabSize = 96, HiddenSize = 16, FfnDim = 32, NumAttentionHeads = 2, NumHiddenLayers = 2, MaxPositionEmbeddings = 24,
     };
 
-    public static TheoryData<string> Variants => ["pre-ln", "post-ln+projections", "no-bias", "no-ln-affine", "fine-tuned-no-final-ln"];
+    public static TheoryData<string> Variants => ["pre-ln", "post-ln+projections", "no-bias", "no-ln-affine", "fine-tuned-no-final-ln", "no-positions"];
 
     internal static OptConfig Variant(string name) => name switch
     {
@@ -22,6 +22,7 @@ public class VariantTests
         "no-bias" => Tiny with { EnableBias = false },
         "no-ln-affine" => Tiny with { LayerNormElementwiseAffine = false },
         "fine-tuned-no-final-ln" => Tiny with { RemoveFinalLayerNorm = true },
+        "no-positions" => Tiny with { PositionEmbeddingType = "none" },   // the paper's NoPos model
         _ => throw new ArgumentException(name),
     };
 
@@ -64,12 +65,27 @@ public class VariantTests
     }
 
     [Fact]
+    public void Dropout_ActsInTrainingModeOnly()
+    {
+        using var model = RandomModel(Tiny with { Dropout = 0.5 });
+        using var scope = NewDisposeScope();
+        var ids = tensor(new long[] { 2, 40, 41, 42 }).reshape(1, 4);
+        var mask = ones(1, 4, ScalarType.Int64);
+        Assert.True(model.call(ids, mask).allclose(model.call(ids, mask), rtol: 0, atol: 0), "eval mode must be deterministic");
+        model.train();
+        Assert.False(model.call(ids, mask).allclose(model.call(ids, mask)), "training mode must drop");
+        model.eval();
+    }
+
+    [Fact]
     public void NoBias_AndNoLayerNormAffine_HaveNoSuchParameters()
     {
         using var noBias = RandomModel(Variant("no-bias"));
         Assert.DoesNotContain(noBias.state_dict().Keys, k => k.EndsWith(".bias") && !k.Contains("layer_norm"));
         using var noAffine = RandomModel(Variant("no-ln-affine"));
         Assert.DoesNotContain(noAffine.state_dict().Keys, k => k.Contains("layer_norm"));
+        using var noPos = RandomModel(Variant("no-positions"));
+        Assert.DoesNotContain(noPos.state_dict().Keys, k => k.Contains("embed_positions"));
         using var postLn = RandomModel(Variant("post-ln+projections"));
         var keys = postLn.state_dict().Keys.ToHashSet();
         Assert.Contains("model.decoder.project_in.weight", keys);

@@ -22,7 +22,7 @@ public class GlibcxxCompatTests
     [LinuxX64Fact]
     public void Patch_MarksOnlyTheMissingVersionsWeak_Once()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var copy = Path.Combine(dir.Path, "libLibTorchSharp.so");
         // Start from the library as shipped: the copy this process loaded may already carry the patch.
         var original = File.ReadAllBytes(Native);
@@ -43,7 +43,7 @@ public class GlibcxxCompatTests
     [LinuxX64Fact]
     public void Patch_ChangesNothing_WhenTheSystemHasEveryVersion()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var copy = Path.Combine(dir.Path, "libLibTorchSharp.so");
         File.Copy(Native, copy);
         var before = File.ReadAllBytes(copy);
@@ -56,7 +56,7 @@ public class GlibcxxCompatTests
     [Fact]
     public void Patch_RefusesANonElfFile_NamingIt()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "not-elf.so");
         File.WriteAllText(path, "hello, this is text and not a shared library at all, padded to be long enough to parse");
         var e = Assert.Throws<InvalidDataException>(() => GlibcxxCompat.MissingVersions(path, new HashSet<string>()));

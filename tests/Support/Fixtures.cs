@@ -43,17 +43,10 @@ public static class Fixtures
     static long[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
 
     /// <summary>A temporary folder holding config.json plus the named weight files of the fixture: one weight layout.</summary>
-    public static TempDir FixtureLayout(params string[] weightFiles)
+    public static TempDirectory FixtureLayout(params string[] weightFiles)
     {
-        var dir = new TempDir();
+        var dir = new TempDirectory();
         foreach (var f in weightFiles.Append("config.json")) File.Copy(Path.Combine(TinyPreLn, f), Path.Combine(dir.Path, f));
         return dir;
     }
-}
-
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("optneurons-test-").FullName;
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-    public override string ToString() => Path;
 }

@@ -1,0 +1,25 @@
+using OptNeurons.Cli;
+
+// optneurons: command-line entry point. Every failure the user can fix is reported in one line, exit code 2.
+try
+{
+    return args switch
+    {
+        ["capture", .. var rest] => CaptureCommand.Run(rest),
+        [] or ["help" or "--help" or "-h", ..] => Usage(Console.Out, 0),
+        [var unknown, ..] => throw new ArgumentException($"unknown command '{unknown}'."),
+    };
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or NotSupportedException or UnauthorizedAccessException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    if (e is ArgumentException && e.Message.StartsWith("unknown command", StringComparison.Ordinal)) Usage(Console.Error, 2);
+    return 2;
+}
+
+static int Usage(TextWriter w, int code)
+{
+    w.WriteLine(CaptureCommand.Help);
+    return code;
+}
+

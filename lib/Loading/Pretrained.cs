@@ -1,0 +1,25 @@
+using OptNeurons.Model;
+using OptNeurons.Runtime;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Loading;
+
+/// <summary>Builds an <see cref="OptForCausalLM"/> from a local HuggingFace snapshot folder, strictly.</summary>
+public static class Pretrained
+{
+    /// <param name="directory">A snapshot folder: config.json plus weights in any HF layout.</param>
+    /// <param name="device">"auto" (CUDA when available), "cpu", "cuda", "cuda:1", …</param>
+    /// <param name="dtype">"auto" (storage dtype on CUDA, float32 on CPU), "float32", "bfloat16" or "float16".</param>
+    public static OptForCausalLM Load(string directory, string? device = "auto", string? dtype = "auto")
+    {
+        TorchRuntime.Initialize();
+        var checkpoint = Checkpoint.Open(directory);
+        var target = TorchRuntime.ResolveDevice(device);
+        var storage = TorchRuntime.ParseDtype(checkpoint.Config.StorageDtype, $"{directory}/config.json");
+        var compute = TorchRuntime.ResolveDtype(dtype, storage, target);
+        var model = new OptForCausalLM(checkpoint.Config, target, compute);
+        try { CheckpointLoader.Load(model, checkpoint); }
+        catch { model.Dispose(); throw; }
+        return model;
+    }
+}

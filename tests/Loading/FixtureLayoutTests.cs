@@ -1,0 +1,79 @@
+using OptNeurons.Loading;
+using OptNeurons.Tests.Support;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Loading;
+
+/// <summary>The shared fixture stores the same weights three ways; every layout must give the same tensors.</summary>
+public sealed class FixtureLayoutTests : IDisposable
+{
+    static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "opt-tiny-pre-ln");
+    readonly TempDirectory temp = new();
+
+    public FixtureLayoutTests() => OptNeurons.Runtime.TorchRuntime.Initialize();
+
+    public void Dispose() => temp.Dispose();
+
+    Checkpoint OpenLayout(string layout) => Checkpoint.Open(layout switch
+    {
+        "bin" => CheckpointWriter.CopySubset(Fixture, temp.Path, layout, "pytorch_model.bin"),
+        "safetensors" => CheckpointWriter.CopySubset(Fixture, temp.Path, layout, "model.safetensors"),
+        _ => CheckpointWriter.CopySubset(Fixture, temp.Path, layout, "model.safetensors.index.json",
+                                         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"),
+    });
+
+    [Fact]
+    public void AllThreeLayouts_GiveBitIdenticalTensors_UnderCanonicalNames()
+    {
+        var bin = OpenLayout("bin");
+        var single = OpenLayout("safetensors");
+        var sharded = OpenLayout("safetensors-sharded");
+        Assert.Equal(("bin", "safetensors", "safetensors-sharded"), (bin.Layout, single.Layout, sharded.Layout));
+        Assert.Equal(2, sharded.Files.Count);
+
+        // 3 layers x 16 tensors + embeddings (2) + final norm (2); lm_head is stored by .bin and the shards only.
+        Assert.Equal(52, single.Tensors.Count);
+        Assert.DoesNotContain("lm_head.weight", single.Tensors.Keys);
+        Assert.Contains("lm_head.weight", bin.Tensors.Keys);
+        Assert.Contains("lm_head.weight", sharded.Tensors.Keys);
+        Assert.True(single.Config.TieWordEmbeddings);
+        var tied = single.Tensors.Keys.Order().ToList();
+        Assert.Equal(tied, bin.Tensors.Keys.Where(k => k != "lm_head.weight").Order());
+        Assert.Equal(tied, sharded.Tensors.Keys.Where(k => k != "lm_head.weight").Order());
+        Assert.All(tied, k => Assert.StartsWith("model.decoder.", k));
+        Assert.Equal([4096L, 32], single.Tensors["model.decoder.embed_tokens.weight"].Shape);
+        Assert.Equal([66L, 32], single.Tensors["model.decoder.embed_positions.weight"].Shape);
+
+        foreach (var name in tied)
+        {
+            using var scope = NewDisposeScope();
+            var reference = single.Read(name, ScalarType.Float32, CPU);
+            Assert.Equal(ScalarType.Float32, bin.Tensors[name].Dtype);
+            AssertBitEqual(reference, bin.Read(name, ScalarType.Float32, CPU), name);
+            AssertBitEqual(reference, sharded.Read(name, ScalarType.Float32, CPU), name);
+        }
+        // Where lm_head is stored it is the tied embedding, bit for bit (in the .bin it even shares its storage).
+        using var embed = single.Read("model.decoder.embed_tokens.weight", ScalarType.Float32, CPU);
+        using var binHead = bin.Read("lm_head.weight", ScalarType.Float32, CPU);
+        using var shardHead = sharded.Read("lm_head.weight", ScalarType.Float32, CPU);
+        AssertBitEqual(embed, binHead, "lm_head.weight");
+        AssertBitEqual(embed, shardHead, "lm_head.weight");
+        Assert.True(embed.abs().sum().item<float>() > 0, "the embedding must hold real values");
+    }
+
+    [Fact]
+    public void FixtureFolder_PrefersShardedSafetensors()
+    {
+        var checkpoint = Checkpoint.Open(Fixture);
+        Assert.Equal("safetensors-sharded", checkpoint.Layout);
+        Assert.EndsWith("model.safetensors.index.json", checkpoint.Index);
+        Assert.Equal("model-00002-of-00002.safetensors", Path.GetFileName(checkpoint.Tensors["model.decoder.layers.2.fc1.weight"].File));
+    }
+
+    internal static void AssertBitEqual(Tensor expected, Tensor actual, string name)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.Equal(expected.dtype, actual.dtype);
+        Assert.True(expected.contiguous().bytes.SequenceEqual(actual.contiguous().bytes), $"{name} differs");
+    }
+}
