@@ -76,6 +76,19 @@ public class RecipeTests
         Assert.StartsWith("recipe paper-section3: wikipedia (hf:EleutherAI/pile_val_test@main:val.jsonl+test.jsonl[text] where meta.pile_set_name == Wikipedia (en)) holds only", e.Message);
     }
 
+    [Fact]
+    public void HubDownloader_AsksForTheDatasetRepoAtThePartsRevision()
+    {
+        using var dir = new TempDirectory();
+        // Offline with an empty cache: the error shows what was asked for, without any network.
+        var download = Recipe.HubDownloader(new OptNeurons.Hub.HubOptions { Offline = true, CacheDir = dir.Path, Environment = new Dictionary<string, string>() });
+        var e = Assert.Throws<OptNeurons.Hub.HubException>(() => Recipe.Named("paper-section4").Resolve(download));
+        Assert.Equal(OptNeurons.Hub.HubErrorKind.NotCached, e.Kind);
+        Assert.Contains("'val.jsonl' of", e.Message);
+        Assert.Contains("revision 'main'", e.Message);
+        Assert.Contains(Path.Combine(dir.Path, "datasets--EleutherAI--pile_val_test"), e.Message);
+    }
+
     [Theory]
     [InlineData("""{"name":"x","description":"","paper":"","token_budget":10,"parts":[]}""", "x.json: \"parts\" is empty.")]
     [InlineData("""{"name":"x","description":"","paper":"","token_budget":10,"parts":[{"name":"a","repo":"o/r","revision":"main","files":["f"],"format":"jsonl","text_field":"text","share":0.5,"note":""}]}""", "x.json: shares add up to 0.5, not 1.")]

@@ -1,7 +1,17 @@
+using OptNeurons.Hub;
+
 namespace OptNeurons.Corpus;
 
 public sealed partial record Recipe
 {
+    /// <summary>
+    /// The download delegate for <see cref="Resolve"/> and <see cref="Build"/> that fetches dataset files through the
+    /// hub client into the shared HuggingFace cache (so Python sees them too). <paramref name="options"/> sets the
+    /// cache, token, offline mode and progress; each part's own revision replaces its Revision.
+    /// </summary>
+    public static Func<string, string, string, string> HubDownloader(HubOptions? options = null) =>
+        (repo, revision, path) => HubFile.Download($"datasets/{repo}", path, (options ?? new HubOptions()) with { Revision = revision });
+
     /// <summary>
     /// The recipe's parts as corpora over local files. <paramref name="download"/>(repoId, revision, path) returns the
     /// local path of a dataset file (the hub client's job; a fake in tests); it is called once per distinct file, in
