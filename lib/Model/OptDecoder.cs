@@ -117,7 +117,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         long maxId = inputIds.max().item<long>(), minId = inputIds.min().item<long>();
         if (maxId >= config.VocabSize || minId < 0)
             throw new ArgumentException($"input_ids holds token id {(minId < 0 ? minId : maxId)}, outside the vocabulary 0..{config.VocabSize - 1} (vocab_size {config.VocabSize}).");
-        long longest = attentionMask.to(ScalarType.Int64).sum(1).max().item<long>();
+        long longest = attentionMask.to(ScalarType.Int64).sum(1L).max().item<long>();   // 1L: a bare 1 would pick the sum(ScalarType) overload
         if (longest > config.MaxPositionEmbeddings)
             throw new ArgumentException($"a sequence has {longest} tokens, more than max_position_embeddings = {config.MaxPositionEmbeddings}.");
         if (t == 0) throw new ArgumentException("input_ids has no positions.");

@@ -1,0 +1,78 @@
+using OptNeurons.Cli;
+using OptNeurons.Loading;
+using OptNeurons.Stats;
+using OptNeurons.Tests.Model;
+using OptNeurons.Tests.Support;
+using OptNeurons.Tokenization;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Capture;
+
+/// <summary>The capture command end to end, as a user runs it.</summary>
+public class CaptureCommandTests
+{
+    [Fact]
+    public void JsonInput_WritesStatsActivationsAndLogits_MatchingTheReference()
+    {
+        using var dir = new TempDirectory();
+        var json = Path.Combine(Fixtures.TinyPreLn, "expected", "inputs.json");
+        // inputs.json holds the batch under "batch"; the command takes {"input_ids", "attention_mask"} at the top.
+        var input = dir.Sub("batch.json");
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)))
+            File.WriteAllText(input, doc.RootElement.GetProperty("batch").GetRawText());
+        var output = dir.Sub("out");
+        Assert.Equal(0, CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", output, "--activations", "--logits", "--batch-size", "3", "--seed", "11"]));
+
+        var stats = NeuronStats.Load(output);
+        var (ids, mask) = Fixtures.ReferenceBatch();
+        Assert.Equal(mask.Sum(r => r.Sum()), stats.TokenCount);
+        Assert.Equal(11, stats.Manifest.Seed);
+        Assert.Equal(Path.GetFullPath(Fixtures.TinyPreLn), stats.Manifest.Model);
+
+        using var scope = NewDisposeScope();
+        var real = Fixtures.ToTensor(mask).to(ScalarType.Bool);
+        var activations = SafeTensors.ReadAll(Path.Combine(output, "activations.safetensors"));
+        Assert.True(activations["input_ids"].eq(Fixtures.ToTensor(ids)).all().item<bool>());
+        var expected = Fixtures.ExpectedTensor("activations.bin");
+        for (int l = 0; l < 3; l++)
+            Assert.True((activations[$"blocks.{l}.mlp.hook_post"][real] - expected[l][real]).abs().max().item<float>() < 1e-4, $"layer {l}");
+        var logits = SafeTensors.ReadAll(Path.Combine(output, "logits.safetensors"))["logits"];
+        Assert.True((logits[real] - Fixtures.ExpectedTensor("logits.bin")[real]).abs().max().item<float>() < 1e-4);
+        // Every counted activation of the statistics is also a positive value in the dump (same model, same tokens).
+        for (int l = 0; l < 3; l++)
+            Assert.Equal(activations[$"blocks.{l}.mlp.hook_post"][real].gt(0).sum(0L).data<long>().ToArray(), stats.ActiveCounts(l).ToArray());
+    }
+
+    [Fact]
+    public void TextInput_IsTokenizedWithTheSnapshotsVocabulary_AndCutIntoBosWindows()
+    {
+        using var dir = new TempDirectory();
+        var config = SyntheticWeights.TinyConfig() with { VocabSize = 50272, MaxPositionEmbeddings = 16 };
+        var weights = SyntheticWeights.Create(config, seed: 3);
+        var model = CheckpointWriter.Write(dir.Sub("model"), weights, config);
+        Gpt2VocabularyFiles.WriteOptFiles(model);
+        var text = dir.Sub("doc.txt");
+        File.WriteAllText(text, "The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.");
+        var output = dir.Sub("out");
+        Assert.Equal(0, CaptureCommand.Run(["--model", model, "--text", text, "--out", output, "--max-length", "8", "--exclude-bos"]));
+
+        var stats = NeuronStats.Load(output);
+        int tokens = OptTokenizer.FromDirectory(model).Encode(File.ReadAllText(text), addBos: false).Count;
+        int windows = (tokens + 6) / 7;   // 7 text tokens after each BOS
+        Assert.Equal(windows, stats.SequenceCount);
+        Assert.Equal(tokens, stats.TokenCount);   // BOS excluded by --exclude-bos
+        Assert.Equal(8, stats.MaxLength);
+        Assert.False(stats.Options.IncludeFirstPosition);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--model", "m", "--out", "o" }, "give exactly one input")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--batch-size", "0" }, "--batch-size must be a positive integer")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--colour", "red" }, "unknown option(s): --colour")]
+    [InlineData(new[] { "--out", "o", "--json", "x" }, "option --model is required")]
+    public void BadArguments_AreNamed(string[] args, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => CaptureCommand.Run(args));
+        Assert.Contains(message, e.Message);
+    }
+}
