@@ -38,7 +38,7 @@ public static class SyntheticWeights
         }
 
         Add("model.decoder.embed_tokens.weight", config.VocabSize, p);
-        Add("model.decoder.embed_positions.weight", config.MaxPositionEmbeddings + 2, h);
+        if (config.HasLearnedPositions) Add("model.decoder.embed_positions.weight", config.MaxPositionEmbeddings + 2, h);
         if (config.HasProjections)
         {
             Linear("model.decoder.project_in", h, p, bias: false);
