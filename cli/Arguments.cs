@@ -1,26 +1,32 @@
 namespace OptNeurons.Cli;
 
-/// <summary>A small "--name value" / "--flag" parser that rejects unknown options by name.</summary>
+/// <summary>
+/// A small "--name value" / "--flag" parser that rejects unknown options by name. Options listed as multi-valued take
+/// every following value ("--text a.txt b.txt"); others take exactly one.
+/// </summary>
 sealed class Arguments
 {
     readonly Dictionary<string, List<string>> values = new(StringComparer.Ordinal);
     readonly HashSet<string> flags = new(StringComparer.Ordinal);
     readonly HashSet<string> used = new(StringComparer.Ordinal);
 
-    public Arguments(IEnumerable<string> args, IReadOnlySet<string> flagNames)
+    public Arguments(IEnumerable<string> args, IReadOnlySet<string> flagNames, IReadOnlySet<string>? multiValued = null)
     {
-        string? pending = null;
+        string? pending = null, collecting = null;
         foreach (var arg in args)
         {
             if (arg.StartsWith("--", StringComparison.Ordinal))
             {
                 if (pending is not null) throw new ArgumentException($"option {pending} needs a value.");
+                collecting = null;
                 if (flagNames.Contains(arg)) flags.Add(arg);
                 else pending = arg;
             }
-            else if (pending is not null)
+            else if (pending is not null || collecting is not null)
             {
-                (values.TryGetValue(pending, out var list) ? list : values[pending] = []).Add(arg);
+                var name = pending ?? collecting!;
+                (values.TryGetValue(name, out var list) ? list : values[name] = []).Add(arg);
+                if (multiValued?.Contains(name) == true) collecting = name;
                 pending = null;
             }
             else throw new ArgumentException($"unexpected argument '{arg}'; options start with --.");

@@ -38,7 +38,7 @@ static class CaptureCommand
 
     public static int Run(IReadOnlyList<string> rawArgs)
     {
-        var a = new Arguments(rawArgs, Flags);
+        var a = new Arguments(rawArgs, Flags, multiValued: new HashSet<string> { "--text" });
         string modelArg = a.Required("--model"), outDir = a.Required("--out");
         string revision = a.Optional("--revision") ?? "main";
         var texts = a.All("--text");

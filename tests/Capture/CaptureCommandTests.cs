@@ -51,16 +51,17 @@ public class CaptureCommandTests
         var weights = SyntheticWeights.Create(config, seed: 3);
         var model = CheckpointWriter.Write(dir.Sub("model"), weights, config);
         Gpt2VocabularyFiles.WriteOptFiles(model);
-        var text = dir.Sub("doc.txt");
-        File.WriteAllText(text, "The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.");
+        string[] texts = [dir.Sub("a.txt"), dir.Sub("b.txt")];
+        File.WriteAllText(texts[0], "The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times.");
+        File.WriteAllText(texts[1], "Call me Ishmael.");
         var output = dir.Sub("out");
-        Assert.Equal(0, CaptureCommand.Run(["--model", model, "--text", text, "--out", output, "--max-length", "8", "--exclude-bos"]));
+        Assert.Equal(0, CaptureCommand.Run(["--model", model, "--text", .. texts, "--out", output, "--max-length", "8", "--exclude-bos"]));
 
         var stats = NeuronStats.Load(output);
-        int tokens = OptTokenizer.FromDirectory(model).Encode(File.ReadAllText(text), addBos: false).Count;
-        int windows = (tokens + 6) / 7;   // 7 text tokens after each BOS
-        Assert.Equal(windows, stats.SequenceCount);
-        Assert.Equal(tokens, stats.TokenCount);   // BOS excluded by --exclude-bos
+        var tokenizer = OptTokenizer.FromDirectory(model);
+        int[] tokens = texts.Select(t => tokenizer.Encode(File.ReadAllText(t), addBos: false).Count).ToArray();
+        Assert.Equal(tokens.Sum(t => (t + 6) / 7), stats.SequenceCount);   // each file cut into windows of BOS + 7 tokens
+        Assert.Equal(tokens.Sum(), stats.TokenCount);                      // BOS excluded by --exclude-bos
         Assert.Equal(8, stats.MaxLength);
         Assert.False(stats.Options.IncludeFirstPosition);
     }
