@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OptNeurons.Loading;
@@ -16,7 +17,8 @@ public static class HfSnapshot
 {
     public const string ConfigFile = "config.json", WeightsFile = "model.safetensors";
     static readonly string[] TokenizerFiles = ["vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json"];
-    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping so "prefix" reads "</s>" as in HF's files, not "\u003C/s\u003E".
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes config, weights (converted to <paramref name="dtype"/>) and the tokenizer files of <paramref name="tokenizerDir"/>.</summary>
     public static void Write(OptForCausalLM model, string directory, ScalarType dtype, string tokenizerDir)
