@@ -53,6 +53,7 @@ public sealed class NamedAdamW : IDisposable
 
     public void ZeroGrad()
     {
+        using var scope = NewDisposeScope();   // each .grad read is a new handle
         foreach (var p in parameters) p.Parameter.grad?.zero_();
     }
 

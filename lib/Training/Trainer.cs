@@ -66,7 +66,8 @@ public static class Trainer
                 log.HeldOut(state.Evals, settings.PlateauEvals);
                 log.Pause();
             }
-            bool stop = step == options.StopAfterStep || (options.TimeBudget is { } budget && log.Seconds * (1 + 1.0 / (step - state.Step + 1)) > budget.TotalSeconds);
+            // Stop when one more step (at this session's average pace) would overrun the budget.
+            bool stop = step == options.StopAfterStep || (options.TimeBudget is { } budget && log.Seconds * (1 + 1.0 / (step - state.Step)) > budget.TotalSeconds);
             if (step % settings.CheckpointEvery == 0 || step == settings.Steps || stop) { Save(step); lastSaved = step; }
             if (settings.KeepEvery > 0 && step % settings.KeepEvery == 0) Keep(model, runDir, step, tokenizerDir);
             if (stop && step < settings.Steps)

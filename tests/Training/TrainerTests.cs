@@ -71,7 +71,7 @@ public class TrainerTests
     {
         using var temp = new TempDirectory();
         var log = new StringWriter();
-        var result = Trainer.Train(TinyRuns.Settings with { Steps = 4, LearnedPositions = false }, TinyRuns.Data, temp.Path,
+        var result = Trainer.Train(TinyRuns.Settings with { Steps = 4, LearnedPositions = false, KeepEvery = 2 }, TinyRuns.Data, temp.Path,
                                    new TrainOptions { Log = log, CommandLine = "optneurons train --steps 4" });
         using var model = Pretrained.Load(result.FinalDir!, "cpu", "auto");
         Assert.False(model.Config.HasLearnedPositions);
@@ -84,5 +84,33 @@ public class TrainerTests
         Assert.Contains("float16", card);
         Assert.Matches(@"step +4/4  loss +\d\.\d{4}  lr \d\.\d\de-0\d +[\d,]+ tok/s  ETA 0:00:00", log.ToString());
         Assert.Contains("eval step 4: held-out loss", log.ToString());
+        using var kept = Pretrained.Load(Path.Combine(temp.Path, "steps", "step-000002"), "cpu", "auto");   // KeepEvery = 2
+        Assert.Equal("float16", kept.Config.StorageDtype);
+    }
+
+    [Fact]
+    public void TimeBudget_StopsAfterOneStep_WithACheckpoint()
+    {
+        using var temp = new TempDirectory();
+        var result = Trainer.Train(TinyRuns.Settings, TinyRuns.Data, temp.Path, new TrainOptions { TimeBudget = TimeSpan.Zero });
+        Assert.False(result.Completed);
+        Assert.Equal(1, result.Step);
+        Assert.Equal(1, TrainerState.Load(Path.Combine(result.CheckpointDir, CheckpointStore.StateFile)).Step);
+        Assert.Null(result.FinalDir);
+    }
+
+    [Fact]
+    public void HeldOutPlateau_IsReportedAsAWarning()
+    {
+        using var temp = new TempDirectory();
+        var console = new StringWriter();
+        var log = new TrainingLog(console, temp.Sub("train.log"), 64, 100);
+        var evals = new List<EvalPoint> { new(10, 5.0), new(20, 4.0), new(30, 4.1), new(40, 4.2) };
+        log.HeldOut(evals[..3], patience: 2);
+        Assert.DoesNotContain("warning", console.ToString());   // 4.0 in the last two is the best so far
+        log.HeldOut(evals, patience: 2);
+        Assert.Contains("eval step 40: held-out loss 4.2000 (best 4.0000 at step 20)", console.ToString());
+        Assert.Contains("warning: held-out loss has not improved over the last 2 evaluations (best 4.0000 at step 20)", console.ToString());
+        Assert.Equal(console.ToString().Replace("\r\n", "\n", StringComparison.Ordinal), File.ReadAllText(temp.Sub("train.log")));
     }
 }
