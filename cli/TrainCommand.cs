@@ -10,8 +10,8 @@ static class TrainCommand
     public const string Help = """
         usage: optneurons train --text FILE_OR_DIR... --out DIR [options]
 
-          --text FILE_OR_DIR...  plain-text files, or folders (every *.txt below, in name order); the last 5 % of each
-                                 file is held out for evaluation
+          --text FILE_OR_DIR...  plain-text files, or folders (every *.txt below, in name order), or sdk-docs (the
+                                 training part of the .NET SDK's API docs); the last 5 % of each is held out
           --out DIR              run folder: checkpoint/, final/ (fp16 model + MODEL_CARD.md), train.log; a run already
                                  there resumes from its last checkpoint (same settings and text required)
           model:    --layers N (4)  --hidden N (128)  --heads N (2)  --ffn N (4 x hidden)  --context T (128)
@@ -28,7 +28,7 @@ static class TrainCommand
 
     public static int Run(IReadOnlyList<string> rawArgs)
     {
-        var a = new Arguments(RepeatMultiValued(rawArgs, "--text"), Flags);
+        var a = new Arguments(rawArgs, Flags, multiValued: new HashSet<string> { "--text" });
         var texts = a.All("--text");
         if (texts.Count == 0) throw new ArgumentException("option --text is required.");
         string outDir = a.Required("--out");
@@ -62,27 +62,6 @@ static class TrainCommand
         var data = TextCorpus.Load(TextCorpus.Files(texts), tokenizer, heldOut, Console.Out);
         var result = Trainer.Train(settings, data, outDir, options);
         return result.Completed ? 0 : 3;   // 3: stopped early on purpose; run the same command again to continue
-    }
-
-    /// <summary>"--text a b --out o" → "--text a --text b --out o": the shared parser takes one value per option.</summary>
-    static List<string> RepeatMultiValued(IReadOnlyList<string> args, string option)
-    {
-        var result = new List<string>();
-        bool inList = false, valueless = false;
-        foreach (var arg in args)
-        {
-            if (arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                if (valueless) result.Add(option);   // "--text" with no value: kept, so the parser reports it
-                inList = valueless = arg == option;
-                if (!inList) result.Add(arg);
-                continue;
-            }
-            if (inList) { result.Add(option); valueless = false; }
-            result.Add(arg);
-        }
-        if (valueless) result.Add(option);
-        return result;
     }
 
     static double Number(Arguments a, string name, double fallback)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OptNeurons.Corpus;
 using OptNeurons.Tokenization;
 
 namespace OptNeurons.Training;
@@ -10,13 +11,20 @@ namespace OptNeurons.Training;
 /// </summary>
 public static class TextCorpus
 {
+    /// <summary>
+    /// The name that stands for the training part of the .NET SDK's API documentation (<see cref="SdkDocsCorpus"/>),
+    /// the text every machine with the SDK has; its analysis part never reaches training.
+    /// </summary>
+    public const string SdkDocs = "sdk-docs";
+
     /// <summary>Files as given; folders contribute every *.txt below them, in ordinal name order (a fixed order for a fixed fingerprint).</summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
         var files = new List<string>();
         foreach (var path in paths)
         {
-            if (File.Exists(path)) files.Add(Path.GetFullPath(path));
+            if (path == SdkDocs) files.Add(SdkDocs);
+            else if (File.Exists(path)) files.Add(Path.GetFullPath(path));
             else if (Directory.Exists(path))
                 files.AddRange(Directory.EnumerateFiles(path, "*.txt", SearchOption.AllDirectories).Select(Path.GetFullPath).Order(StringComparer.Ordinal));
             else throw new FileNotFoundException($"--text: '{path}' is neither a file nor a folder.", path);
@@ -41,7 +49,9 @@ public static class TextCorpus
         var parts = new List<string>();
         foreach (var file in files)
         {
-            var text = File.ReadAllText(file);
+            var text = file == SdkDocs
+                ? string.Join("\n\n", SdkDocsCorpus.Open(SdkDocsPart.Train).Documents().Select(d => d.Text))
+                : File.ReadAllText(file);
             int start = HeldOutStart(text, heldOutFraction);
             var a = tokenizer.Encode(text[..start], addBos: false);
             var b = tokenizer.Encode(text[start..], addBos: false);
