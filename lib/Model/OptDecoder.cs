@@ -45,6 +45,10 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Where the weights live (fixed at construction; reading it from a weight would allocate a wrapper).</summary>
     public Device Device { get; }
     public Embedding TokenEmbedding => embed_tokens;
+    /// <summary>The final LayerNorm before the LM head; null in post-LN models (350m).</summary>
+    public LayerNorm? FinalLayerNorm => final_layer_norm;
+    /// <summary>hidden_size → word_embed_proj_dim before the LM head; only in 350m.</summary>
+    public Linear? ProjectOut => project_out;
 
     /// <summary>Final hidden states (B, T, word_embed_proj_dim), ready for the LM head.</summary>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask) => Run(inputIds, attentionMask, config.NumHiddenLayers);

@@ -33,6 +33,9 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>The FFN neuron activations (the input of fc2, after ReLU) pass through this point: hook it to observe them.</summary>
     public HookPoint NeuronActivations => hook_mlp_post;
 
+    /// <summary>fc2.weight (H, F): column n is the update neuron n adds to the residual stream when active (paper §4.4).</summary>
+    public Tensor Fc2Weight => fc2.weight!;
+
     public override Tensor forward(Tensor x, Tensor additiveMask)                      // x: (B, T, H)
     {
         using var scope = NewDisposeScope();

@@ -38,6 +38,8 @@ public sealed class OptForCausalLM : nn.Module<Tensor, Tensor, Tensor>
     public OptConfig Config { get; }
     public OptDecoder Decoder => model.Decoder;
     public int NumLayers => Config.NumHiddenLayers;
+    /// <summary>The unembedding (vocab_size, word_embed_proj_dim); the same tensor as embed_tokens.weight when tied (every OPT).</summary>
+    public Linear LmHead => lm_head;
 
     /// <summary>Logits (B, T, vocab_size) at every position, including the 7 padding rows of OPT's vocabulary.</summary>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask)

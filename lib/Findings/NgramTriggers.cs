@@ -1,0 +1,92 @@
+using OptNeurons.Stats;
+
+namespace OptNeurons.Findings;
+
+/// <summary>
+/// One n-gram's trigger count for one neuron, as bounds: the Misra–Gries summary stores a count that is at most the
+/// true one (<see cref="Lower"/>); the true one is at most <see cref="Upper"/> = min(stored + sketch error, occurrences).
+/// </summary>
+internal readonly record struct Trigger(long Key, long Lower, long Upper, long Occurrences);
+
+/// <summary>
+/// A neuron's counted n-gram triggers (by Lower descending, then key ascending), the summary's error bound (any n-gram
+/// not listed triggered it at most Error times) and its exact number of activations that have an n-gram.
+/// </summary>
+internal sealed record NeuronTriggers(IReadOnlyList<Trigger> Triggers, long Error, long Activations);
+
+/// <summary>
+/// Reads the n-gram triggers of every neuron under <see cref="TriggerCounting"/>. An n-gram of order n exists at
+/// position p when p − n + 1 is a used position, so a neuron's activations with an n-gram are its exact active counts at
+/// positions ≥ first used + n − 1. Leaving out position 0 from statistics that counted it subtracts, exactly, position
+/// 0's counts from the BOS unigram and drops the BOS-initial bigrams and trigrams, which is correct only when BOS
+/// appears at position 0 of every sequence and nowhere else; both are checked as far as the counts allow.
+/// </summary>
+internal sealed class NgramTriggers
+{
+    readonly NeuronStats stats;
+    readonly int n, from, bos;
+    readonly bool subtractFirst;
+
+    NgramTriggers(NeuronStats stats, int n, int from, bool subtractFirst, int bos) =>
+        (this.stats, this.n, this.from, this.subtractFirst, this.bos) = (stats, n, from, subtractFirst, bos);
+
+    public bool FirstPositionCounted => from == 0;
+
+    public static NgramTriggers For(NeuronStats s, int n, TriggerCounting counting)
+    {
+        if (!s.Options.NgramOrders.Contains(n))
+            throw new ArgumentException($"n = {n}: these statistics track n-gram orders [{string.Join(", ", s.Options.NgramOrders)}] only.");
+        int first = CountedPositions.FirstUsed(s, counting.ExcludeFirstPosition);
+        bool subtract = first > CountedPositions.FirstCounted(s);
+        if (subtract || first + n - 1 > CountedPositions.FirstCounted(s))
+            if (!s.Options.TrackPositions)
+                throw new InvalidOperationException($"Counting {n}-gram activations needs per-position counts (positions before {first + n - 1} " +
+                                                    "have no n-gram), but these statistics were captured with TrackPositions = false.");
+        if (subtract) CheckBos(s, n, counting.BosTokenId);
+        return new NgramTriggers(s, n, first, subtract, counting.BosTokenId);
+    }
+
+    static void CheckBos(NeuronStats s, int n, int bos)
+    {
+        const string Advice = "Capture with StatsOptions.IncludeFirstPosition = false, or count position 0 (TriggerCounting.ExcludeFirstPosition = false).";
+        if (!s.Options.NgramOrders.Contains(1))
+            throw new InvalidOperationException($"Cannot check that position 0 always holds BOS (id {bos}): unigrams were not tracked. {Advice}");
+        long atZero = s.PositionTokenCounts[0], occurrences = s.Occurrences(1, bos);
+        if (occurrences < atZero)
+            throw new InvalidOperationException($"BOS id {bos} occurs {occurrences} times but {atZero} sequences have a position 0: " +
+                                                $"position 0 does not always hold BOS, so it cannot be subtracted exactly. {Advice}");
+        if (n > 1 && occurrences > atZero)
+            throw new InvalidOperationException($"BOS id {bos} also occurs after position 0 ({occurrences - atZero} times, e.g. as a document " +
+                                                $"separator), so {n}-grams starting at position 0 cannot be told apart from other BOS-initial ones. {Advice}");
+    }
+
+    /// <summary>Per neuron of the layer: its exact number of activations that have an n-gram.</summary>
+    public long[] Activations(int layer) =>
+        CountedPositions.ActiveCounts(stats, layer, from + n - 1, $"Counting {n}-gram activations");
+
+    /// <summary>The neuron's triggers; <paramref name="activations"/> is its entry of <see cref="Activations"/>.</summary>
+    public NeuronTriggers Neuron(int layer, int neuron, long activations)
+    {
+        long error = stats.SketchError(layer, neuron, n);
+        long atZero = subtractFirst && n == 1 ? stats.PositionActiveCounts(layer)[neuron] : 0;
+        var list = new List<Trigger>();
+        foreach (var (key, count) in stats.TopTriggers(layer, neuron, n))
+        {
+            long occurrences = stats.Occurrences(n, key);
+            if (subtractFirst && NgramKey.Unpack(key, n)[0] == bos)
+            {
+                if (n > 1) continue;   // BOS occurs only at position 0 (checked): every BOS-initial n-gram starts there
+                (long lower, long upper) = (Math.Max(0, count - atZero), Math.Min(count + error, occurrences) - atZero);
+                occurrences -= stats.PositionTokenCounts[0];
+                if (upper > 0) list.Add(new Trigger(key, lower, upper, occurrences));
+                continue;
+            }
+            list.Add(new Trigger(key, count, Math.Min(count + error, occurrences), occurrences));
+        }
+        list.Sort((a, b) => a.Lower != b.Lower ? b.Lower.CompareTo(a.Lower) : a.Key.CompareTo(b.Key));
+        if (error == 0 && list.Sum(t => t.Lower) != activations)
+            throw new InvalidDataException($"Layer {layer}, neuron {neuron}: its exact {n}-gram counts sum to {list.Sum(t => t.Lower)}, " +
+                                           $"not to its {activations} activations with an n-gram; the statistics are inconsistent.");
+        return new NeuronTriggers(list, error, activations);
+    }
+}

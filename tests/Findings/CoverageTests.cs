@@ -1,0 +1,110 @@
+using OptNeurons.Findings;
+using OptNeurons.Stats;
+using static OptNeurons.Stats.NgramKey;
+
+namespace OptNeurons.Tests.Findings;
+
+public class CoverageTests
+{
+    // One-token sequences BOS t: 10, 11, 12 three times each, 13 twice, 20 nineteen times, 21 twice (32 sequences).
+    static readonly long[] Tokens = [10, 10, 10, 11, 11, 11, 12, 12, 12, 13, 13, .. Enumerable.Repeat(20L, 19), 21, 21];
+    static readonly long[][] Pairs = Tokens.Select(t => new long[] { HandStats.Bos, t }).ToArray();
+
+    static bool Fires(int neuron, int seq, int p, long[] ids) => neuron switch
+    {
+        0 => ids[p] is 10 or 11 or 12 || (ids[p] == 13 && seq == 9),   // 3 + 3 + 3 + 1: ties, and 95% needs all four
+        1 => ids[p] == 20 || (ids[p] == 21 && seq == 30),              // 19 of 20: exactly 95% with one token
+        2 => p == 0 || ids[p] == 10,                                   // BOS everywhere, plus token 10
+        _ => false,
+    };
+
+    static ModelStats Model() => HandStats.Model(HandStats.Capture(Pairs, 4, (_, n, s, p, ids) => Fires(n, s, p, ids)));
+
+    [Fact]
+    public void PerNeuron_GivesExactCoverage_WithTiesAndTheExact95PercentBoundary()
+    {
+        var rows = NgramCoverage.PerNeuron(Model(), n: 1).ToDictionary(r => r.Neuron);
+        Assert.Equal([0, 1, 2], rows.Keys.Order());   // neuron 3 is dead: no coverage number
+        Assert.Equal((10L, 4, 4, true), (rows[0].Activations, rows[0].Lower, rows[0].Upper, rows[0].Exact));
+        Assert.Equal((20L, 1, 1), (rows[1].Activations, rows[1].Lower, rows[1].Upper));   // 100·19 ≥ 95·20
+        Assert.Equal((3L, 1, 1), (rows[2].Activations, rows[2].Lower, rows[2].Upper));    // BOS left out
+        Assert.All(rows.Values, r => Assert.Equal(0, r.SketchError));
+    }
+
+    [Fact]
+    public void PerNeuron_CountingBos_AddsItAsATrigger()
+    {
+        var options = new CoverageOptions { Counting = new TriggerCounting { ExcludeFirstPosition = false } };
+        var row = NgramCoverage.PerNeuron(Model(), 1, options).Single(r => r.Neuron == 2);
+        Assert.Equal((35L, 2, 2), (row.Activations, row.Lower, row.Upper));   // BOS 32 + token 10 ×3; 32 < 95% of 35
+    }
+
+    [Fact]
+    public void Binned_And_Summary_CountNeuronsPerBin()
+    {
+        var model = Model();
+        var bins = NgramCoverage.Binned(NgramCoverage.PerNeuron(model, 1));
+        Assert.Equal(["1-5", "6-10", "11-50", "51-100", ">100", CoverageBin.Undetermined], bins.Select(b => b.Bin));
+        Assert.Equal([3, 0, 0, 0, 0, 0], bins.Select(b => b.Neurons));
+        Assert.Equal(100.0, bins[0].Percent);
+        var summary = Assert.Single(NgramCoverage.Summary(model, 1));
+        Assert.Equal((3, 1, 3, 3, 3), (summary.Covered, summary.Silent, summary.SketchExact, summary.Determined, summary.Binned));
+    }
+
+    [Fact]
+    public void PerNeuron_WithInexactSketch_GivesBoundsAndUndeterminedBin()
+    {
+        // Capacity 2, one batch: neuron 0 fires on a ×10, b ×5, c ×2, d ×1. The summary keeps a 8, b 3 with error 2.
+        long[] tokens = [.. Enumerable.Repeat(20L, 10), .. Enumerable.Repeat(21L, 5), 22, 22, 23];
+        var stats = HandStats.Capture(tokens.Select(t => new long[] { HandStats.Bos, t }).ToArray(), 1, (_, _, _, p, _) => p > 0,
+                                      new StatsOptions { IncludeFirstPosition = false, SketchCapacity = 2 });
+        Assert.Equal(2, stats.SketchError(0, 0, 1));
+        var row = Assert.Single(NgramCoverage.PerNeuron(HandStats.Model(stats), 1));
+        // Uppers 10, 5 then unlisted n-grams at 2 each: 10 + 5 + 2 + 2 ≥ 95% of 18 gives k ≥ 4; lowers 8 + 3 never reach it.
+        Assert.Equal((18L, 4, (int?)null, false), (row.Activations, row.Lower, row.Upper, row.Exact));
+        var bins = NgramCoverage.Binned([row]);
+        Assert.Equal(1, bins.Single(b => b.Bin == CoverageBin.Undetermined).Neurons);
+        Assert.True(new CoverageBin(">3", 4, null).Holds(row.Lower, row.Upper));
+    }
+
+    [Fact]
+    public void PerNeuron_IsTheSame_WhetherPositionZeroWasSubtractedOrNeverCounted()
+    {
+        var rng = new Random(7);
+        var seqs = Enumerable.Range(0, 40).Select(_ => new long[] { HandStats.Bos }.Concat(
+            Enumerable.Range(0, rng.Next(1, 9)).Select(_ => (long)rng.Next(3, 12))).ToArray()).ToArray();
+        Fires fires = (l, n, _, p, ids) => p == 0 ? n % 2 == 0 : (ids[p] * 7 + n + (p > 1 ? ids[p - 1] : 0)) % 3 == 0;
+        var with = HandStats.Model(HandStats.Capture(seqs, 6, fires));
+        var without = HandStats.Model(HandStats.Capture(seqs, 6, fires, new StatsOptions { IncludeFirstPosition = false }));
+        for (int n = 1; n <= 3; n++)
+        {
+            Assert.Equal(NgramCoverage.PerNeuron(without, n), NgramCoverage.PerNeuron(with, n));
+            Assert.NotEmpty(NgramCoverage.PerNeuron(with, n));
+        }
+    }
+
+    [Fact]
+    public void PerNeuron_Refuses_WhenPositionZeroCannotBeSubtractedExactly()
+    {
+        // BOS also in the middle: BOS-initial bigrams cannot be split between position 0 and later.
+        long[][] seqs = [[HandStats.Bos, 5, HandStats.Bos, 6], [HandStats.Bos, 5]];
+        var model = HandStats.Model(HandStats.Capture(seqs, 2, (_, _, _, _, _) => true));
+        Assert.Equal(2, NgramCoverage.PerNeuron(model, 1).Count);   // unigrams: exact subtraction still works
+        var e = Assert.Throws<InvalidOperationException>(() => NgramCoverage.PerNeuron(model, 2));
+        Assert.Contains("also occurs after position 0", e.Message);
+        var noPositions = HandStats.Model(HandStats.Capture(seqs, 2, (_, _, _, _, _) => true,
+            new StatsOptions { IncludeFirstPosition = false, TrackPositions = false }));
+        Assert.Equal(2, NgramCoverage.PerNeuron(noPositions, 1).Count);
+        Assert.Contains("TrackPositions = false", Assert.Throws<InvalidOperationException>(() => NgramCoverage.PerNeuron(noPositions, 2)).Message);
+    }
+
+    [Fact]
+    public void PerNeuron_Bigrams_CountOnlyActivationsThatHaveABigram()
+    {
+        // BOS 10 11 10 11: neuron fires on every 11; with BOS left out the bigram (10 11) triggers both firings.
+        var model = HandStats.Model(HandStats.Capture([[HandStats.Bos, 10, 11, 10, 11], [HandStats.Bos, 11]], 1, (_, _, _, p, ids) => ids[p] == 11));
+        var row = Assert.Single(NgramCoverage.PerNeuron(model, 2));
+        Assert.Equal((2L, 1, 1), (row.Activations, row.Lower, row.Upper));   // the lone 11 at position 1 has no bigram
+        Assert.Equal([(Pack(10, 11), 2L)], model.Stats.TopTriggers(0, 0, 2).Where(t => t.Key != Pack(HandStats.Bos, 11)));
+    }
+}
