@@ -29,6 +29,17 @@ public static class HfSnapshot
         foreach (var file in TokenizerFiles) File.Copy(Path.Combine(tokenizerDir, file), Path.Combine(directory, file), overwrite: true);
     }
 
+    /// <summary>Writes a snapshot (plus whatever <paramref name="extra"/> adds) into a temporary folder, then renames it into place over an older one.</summary>
+    public static void WriteAtomically(OptForCausalLM model, string directory, ScalarType dtype, string tokenizerDir, Action<string>? extra = null)
+    {
+        var temp = directory + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Write(model, temp, dtype, tokenizerDir);
+        extra?.Invoke(temp);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        Directory.Move(temp, directory);
+    }
+
     /// <summary>config.json as transformers writes it for OPT (keys sorted), plus position_embedding_type for NoPos.</summary>
     public static void WriteConfig(OptConfig config, string directory, ScalarType dtype)
     {

@@ -46,7 +46,7 @@ public sealed class NamedAdamW : IDisposable
             if (p.Decay && weightDecay > 0) p.Parameter.mul_(1 - lr * weightDecay);
             m.mul_(beta1).add_(grad, alpha: 1 - beta1);
             v.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            var denominator = (v.sqrt() / Math.Sqrt(correction2)).add_(eps);
+            var denominator = v.sqrt().div_(Math.Sqrt(correction2)).add_(eps);   // one temporary: the embedding's is tens of MB
             p.Parameter.addcdiv_(m, denominator, value: -lr / correction1);
         }
     }

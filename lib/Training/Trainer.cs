@@ -34,11 +34,16 @@ public static class Trainer
         var (state, rng) = StartOrResume(settings, data, runDir, model, optimizer, log);
         double wallBefore = state.WallSeconds;
         TrainerState Snapshot(int step) => state with { Step = step, SamplerState = rng.State, WallSeconds = wallBefore + log.Seconds };
-        void Save(int step) { CheckpointStore.Save(runDir, model, optimizer, Snapshot(step), tokenizerDir); log.Pause(); }
-
         int step = state.Step;
         int lastSaved = step;
         var parameters = optimizer.Parameters.Select(p => p.Parameter).ToList();
+        void Save(int step)
+        {
+            // A finite loss can still follow an update that overflowed a weight: such weights are never checkpointed.
+            if (!AllFinite(parameters)) throw Diverged(step, "a weight is no longer finite", settings.LearningRate(step), lastSaved, runDir);
+            CheckpointStore.Save(runDir, model, optimizer, Snapshot(step), tokenizerDir);
+            log.Pause();
+        }
         model.train();
         log.Pause();
         while (step < settings.Steps)
@@ -79,7 +84,7 @@ public static class Trainer
         var final = Path.Combine(runDir, FinalDir);
         var finalState = Snapshot(step);
         var dtype = options.FinalFp16 ? ScalarType.Float16 : ScalarType.Float32;
-        Export(model, final, dtype, tokenizerDir, dir => ModelCard.Write(dir, model, finalState, data, dtype, options.CommandLine));
+        HfSnapshot.WriteAtomically(model, final, dtype, tokenizerDir, dir => ModelCard.Write(dir, model, finalState, data, dtype, options.CommandLine));
         log.Line($"done: {step} steps; the model and its {ModelCard.FileName} are in {final}");
         return new TrainingResult(step, true, state.Losses, state.Evals, Path.Combine(runDir, CheckpointStore.Current), final, finalState.WallSeconds);
     }
@@ -125,19 +130,14 @@ public static class Trainer
         new(string.Create(CultureInfo.InvariantCulture, $"step {step}: {what} (learning rate {lr:g3}); training stopped. Nothing was written for this step; ") +
             (lastSaved > 0 ? $"the last checkpoint (step {lastSaved}) in {runDir} is intact." : "no checkpoint had been written yet."));
 
-    static void Keep(OptForCausalLM model, string runDir, int step, string tokenizerDir) =>
-        Export(model, Path.Combine(runDir, "steps", $"step-{step:D6}"), ScalarType.Float16, tokenizerDir, null);
-
-    /// <summary>Writes a snapshot into a temporary folder and renames it into place, replacing an older one.</summary>
-    static void Export(OptForCausalLM model, string directory, ScalarType dtype, string tokenizerDir, Action<string>? extra)
+    static bool AllFinite(IEnumerable<Tensor> tensors)
     {
-        var temp = directory + ".tmp";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        HfSnapshot.Write(model, temp, dtype, tokenizerDir);
-        extra?.Invoke(temp);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-        Directory.Move(temp, directory);
+        using var scope = NewDisposeScope();
+        return tensors.All(t => t.isfinite().all().item<bool>());
     }
+
+    static void Keep(OptForCausalLM model, string runDir, int step, string tokenizerDir) =>
+        HfSnapshot.WriteAtomically(model, Path.Combine(runDir, "steps", $"step-{step:D6}"), ScalarType.Float16, tokenizerDir);
 
     static void CheckTokens(TrainingData data, OptConfig config)
     {

@@ -11,7 +11,6 @@ namespace OptNeurons.Tests.Training;
 [Collection(TrainingCollection.Name)]
 public class SnapshotTests
 {
-    static readonly Lazy<string> Tokenizer = new(() => HfSnapshot.EnsureTokenizer(Path.Combine(Path.GetTempPath(), $"optneurons-test-tokenizer-{Environment.ProcessId}")));
 
     static OptForCausalLM Trained(TrainingSettings s)
     {
@@ -38,7 +37,7 @@ public class SnapshotTests
         using var temp = new TempDirectory();
         using var scope = NewDisposeScope();
         using var model = Trained(TinyRuns.Settings);
-        HfSnapshot.Write(model, temp.Path, ScalarType.Float32, Tokenizer.Value);
+        HfSnapshot.Write(model, temp.Path, ScalarType.Float32, HfSnapshot.EnsureTokenizer(temp.Sub("tokenizer")));
         using var loaded = Pretrained.Load(temp.Path, "cpu", "float32");
         Assert.True(TensorAssert.Identical(Logits(model), Logits(loaded)), "logits differ after save and load");
 
@@ -62,7 +61,7 @@ public class SnapshotTests
         using var temp = new TempDirectory();
         using var scope = NewDisposeScope();
         using var model = Trained(TinyRuns.Settings);
-        HfSnapshot.Write(model, temp.Path, ScalarType.Float16, Tokenizer.Value);
+        HfSnapshot.Write(model, temp.Path, ScalarType.Float16, HfSnapshot.EnsureTokenizer(temp.Sub("tokenizer")));
         using var loaded = Pretrained.Load(temp.Path, "cpu", "auto");   // fp16 storage, computed in float32 on the CPU
         Assert.Equal("float16", (string?)Config(temp.Path)["torch_dtype"]);
         Assert.Equal(ScalarType.Float16, SafeTensors.ReadHeader(Path.Combine(temp.Path, HfSnapshot.WeightsFile)).Entries["model.decoder.layers.0.fc2.weight"].Dtype);
@@ -80,7 +79,7 @@ public class SnapshotTests
         using var temp = new TempDirectory();
         using var scope = NewDisposeScope();
         using var model = Trained(TinyRuns.Settings with { LearnedPositions = false });
-        HfSnapshot.Write(model, temp.Path, ScalarType.Float32, Tokenizer.Value);
+        HfSnapshot.Write(model, temp.Path, ScalarType.Float32, HfSnapshot.EnsureTokenizer(temp.Sub("tokenizer")));
         var keys = SafeTensors.ReadHeader(Path.Combine(temp.Path, HfSnapshot.WeightsFile)).Entries.Keys;
         Assert.DoesNotContain(keys, k => k.Contains("position", StringComparison.Ordinal));
         Assert.Equal(2 * 16 + 1 + 2, keys.Count());
