@@ -27,7 +27,7 @@ public static class Charts
         var chart = bars
             ? CSharpChart.Column<double, double, string>(values, Keys: x, Name: model, MarkerColor: color)
             : CSharpChart.Line<double, double, string>(x, values, ShowMarkers: true, Name: model, MarkerColor: color, LineColor: color);
-        return HouseStyle.Apply(chart, claim, LayerTitle(relativeDepth), yTitle);
+        return HouseStyle.Apply(chart, claim, LayerTitle(relativeDepth), yTitle, relativeDepth ? null : LayerStep(values.Count));
     }
 
     /// <summary>Stacked bars of neuron categories per layer; each category's values are indexed by layer.</summary>
@@ -35,7 +35,8 @@ public static class Charts
     {
         var traces = categories.Select(c => CSharpChart.StackedColumn<double, int, string>(
             c.Value, Keys: Enumerable.Range(0, c.Value.Count).ToArray(), Name: c.Key, MarkerColor: Color.fromString(HouseStyle.CategoryColor(c.Key))));
-        var chart = HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(false), yTitle);
+        var layers = categories.Values.Select(v => v.Count).DefaultIfEmpty(0).Max();
+        var chart = HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(false), yTitle, LayerStep(layers));
         return WithLayout(chart, "barmode", "stack");
     }
 
@@ -60,7 +61,8 @@ public static class Charts
         bool webGl = neurons.Count > WebGlThreshold;
         var traces = neurons.GroupBy(n => n.Category).OrderBy(g => CategoryRank(g.Key)).Select(g => CSharpChart.Point<int, int, string>(
             g.Select(n => n.Layer), g.Select(n => n.Neuron), Name: g.Key, MarkerColor: Color.fromString(HouseStyle.CategoryColor(g.Key)), UseWebGL: webGl));
-        return HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(false), "neuron index in the layer");
+        var layers = neurons.Count == 0 ? 0 : neurons.Max(n => n.Layer) + 1;
+        return HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(false), "neuron index in the layer", LayerStep(layers));
     }
 
     /// <summary>
@@ -75,8 +77,12 @@ public static class Charts
             return CSharpChart.Line<double, double, string>(LayerAxis(m.Value.Count, relativeDepth), m.Value, ShowMarkers: true, Name: m.Key,
                                                              MarkerColor: color, LineColor: color);
         });
-        return HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(relativeDepth), yTitle);
+        var layers = perModel.Values.Select(v => v.Count).DefaultIfEmpty(0).Max();
+        return HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(relativeDepth), yTitle, relativeDepth ? null : LayerStep(layers));
     }
+
+    /// <summary>Whole layers only, at most ~16 ticks (64-layer models get every 4th).</summary>
+    static double LayerStep(int layers) => Math.Max(1, Math.Ceiling(layers / 16.0));
 
     static double[] LayerAxis(int layers, bool relativeDepth) =>
         Enumerable.Range(0, layers).Select(l => relativeDepth ? (layers > 1 ? l / (double)(layers - 1) : 0) : l).ToArray();

@@ -51,7 +51,8 @@ public static class HouseStyle
     /// white background with light grid, fixed height and full width. Layout keys are set directly (plotly.js names), which
     /// keeps this independent of Plotly.NET's F# option-heavy layout API.
     /// </summary>
-    public static GenericChart Apply(GenericChart chart, string claim, string xTitle, string yTitle)
+    /// <param name="xStep">Distance between x ticks starting at 0 (1 for layers, so no "layer 0.5"); null lets plotly choose.</param>
+    public static GenericChart Apply(GenericChart chart, string claim, string xTitle, string yTitle, double? xStep = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(claim);
         var layout = GenericChart.getLayout(chart);
@@ -63,7 +64,9 @@ public static class HouseStyle
         layout.SetProperty("paper_bgcolor", "white");
         layout.SetProperty("plot_bgcolor", "white");
         layout.SetProperty("margin", new Dictionary<string, object> { ["l"] = 70, ["r"] = 30, ["t"] = 60, ["b"] = 60 });
-        layout.SetProperty("xaxis", Axis(xTitle));
+        var xAxis = Axis(xTitle);
+        if (xStep is { } step) (xAxis["tick0"], xAxis["dtick"]) = (0, step);
+        layout.SetProperty("xaxis", xAxis);
         layout.SetProperty("yaxis", Axis(yTitle));
         layout.SetProperty("legend", new Dictionary<string, object> { ["orientation"] = "h", ["y"] = -0.18 });
         return GenericChart.setLayout(layout, chart);

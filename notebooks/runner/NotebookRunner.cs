@@ -123,7 +123,8 @@ public static class NotebookRunner
             : throw new ArgumentException($"No notebook matches {string.Join(", ", only)}; there are: {string.Join(", ", notebooks.Select(Path.GetFileNameWithoutExtension))}.");
     }
 
-    static string? FindRepoRoot(string start)
+    /// <summary>The folder holding OptNeurons.Lib.csproj at or above <paramref name="start"/>, or null.</summary>
+    public static string? FindRepoRoot(string start)
     {
         for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "OptNeurons.Lib.csproj"))) return dir.FullName;

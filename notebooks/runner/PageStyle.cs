@@ -13,7 +13,7 @@ static class PageStyle
         section.code { margin: 0.9rem 0; border: 1px solid #e3e3e3; border-radius: 6px; overflow: hidden; }
         section.code.failed { border-color: #c62828; } section.code.skipped { opacity: 0.55; }
         .cell-head { font-size: 0.75rem; color: #888; padding: 0.2rem 0.6rem; background: #f6f6f6; }
-        pre.source { margin: 0; padding: 0.6rem 0.8rem; background: #f6f8fa; overflow-x: auto; }
+        pre.source { margin: 0; padding: 0.6rem 0.8rem; background: #f6f8fa; white-space: pre-wrap; }
         .output { padding: 0.4rem 0.8rem; border-top: 1px dashed #e6e6e6; overflow-x: auto; }
         .output pre { margin: 0; white-space: pre-wrap; } pre.stderr, pre.error { color: #b71c1c; }
         table.frame, .output table { border-collapse: collapse; font-size: 0.9rem; margin: 0.3rem 0; }
