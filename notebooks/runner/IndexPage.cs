@@ -16,14 +16,16 @@ static class IndexPage
                 .Append($"<td>{status}</td><td>{n.Duration.TotalSeconds:F1} s</td>")
                 .Append($"<td><a href=\"{Uri.EscapeDataString(Path.GetFileName(n.IpynbPath))}\">.ipynb</a></td></tr>\n");
         }
-        var shown = settings.Where(s => s.Key.StartsWith("OPTNEURONS_", StringComparison.Ordinal) && s.Key != NotebookRunner.BinVariable)
-                            .Select(s => $"<code>{HtmlPage.Encode(s.Key)}={HtmlPage.Encode(s.Value)}</code>");
+        // The settings this run chose; the paths the runner adds itself are the same for every run.
+        var chosen = settings.Where(s => s.Key.StartsWith("OPTNEURONS_", StringComparison.Ordinal) && s.Key != NotebookRunner.BinVariable && s.Key != "OPTNEURONS_REPO")
+                             .Select(s => $"<code>{HtmlPage.Encode(s.Key)}={HtmlPage.Encode(s.Value)}</code>").ToList();
+        var shown = chosen.Count > 0 ? string.Join(" ", chosen) : "the defaults (each notebook's banner says which model)";
         var page = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>OptNeurons notebooks</title>")
             .Append("<style>").Append(PageStyle.Css).Append("</style></head><body><main>")
             .Append("<h1>OptNeurons notebooks</h1>")
             .Append($"<p>{report.Notebooks.Count(n => n.Succeeded)} of {report.Notebooks.Count} passed in {report.Duration.TotalSeconds:F1} s")
-            .Append($" ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC). Settings: {string.Join(" ", shown)}</p>")
-            .Append("<table class=\"frame\"><thead><tr><th>notebook</th><th>status</th><th>time</th><th></th></tr></thead><tbody>")
+            .Append($" ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC). Settings: {shown}.</p>")
+            .Append("<table class=\"frame index\"><thead><tr><th>notebook</th><th>status</th><th>time</th><th></th></tr></thead><tbody>")
             .Append(rows)
             .Append("</tbody></table></main></body></html>\n");
         File.WriteAllText(path, page.ToString());

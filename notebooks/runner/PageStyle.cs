@@ -18,6 +18,7 @@ static class PageStyle
         .output pre { margin: 0; white-space: pre-wrap; } pre.stderr, pre.error { color: #b71c1c; }
         table.frame, .output table { border-collapse: collapse; font-size: 0.9rem; margin: 0.3rem 0; }
         table.frame th, table.frame td, .output th, .output td { border: 1px solid #e3e3e3; padding: 0.25rem 0.6rem; text-align: right; }
+        table.index td:first-child { text-align: left; }
         table.frame th, .output th { background: #f6f6f6; } .frame-note { font-size: 0.8rem; color: #777; }
         .pass { color: #2e7d32; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
         """;
