@@ -23,6 +23,7 @@ public static class TorchRuntime
         {
             if (initialised) return;
             if (OperatingSystem.IsLinux()) PatchedVersions = MakeNativeLibraryLoadable();
+            PreloadNativesBesideTorchSharp();
             try
             {
                 InitializeDeviceType(DeviceType.CPU);
@@ -106,9 +107,31 @@ public static class TorchRuntime
         {
             var dir = Path.GetDirectoryName(torchSharp)!;
             folders.Add(dir);
+            folders.Add(Path.Combine(dir, "runtimes", rid, "native"));                                   // an app folder another host loads from
             folders.Add(Path.GetFullPath(Path.Combine(dir, "..", "..", "runtimes", rid, "native")));   // NuGet package layout
         }
         return folders.Select(f => Path.GetFullPath(Path.Combine(f, file))).Distinct().Where(File.Exists);
+    }
+
+    /// <summary>
+    /// A notebook kernel (VS Code's, dotnet-repl) loads TorchSharp.dll from our build folder by path, but its own host
+    /// knows nothing of that folder's runtimes/&lt;rid&gt;/native, so TorchSharp's load by name finds no LibTorch. Loading
+    /// the libraries there by full path first lets that load by name succeed (the loader matches what is already loaded).
+    /// An app whose own deps.json lists the folder needs none of this, and nothing is loaded for it.
+    /// </summary>
+    static void PreloadNativesBesideTorchSharp()
+    {
+        var torchSharp = typeof(torch).Assembly.Location;
+        if (string.IsNullOrEmpty(torchSharp)) return;
+        var rid = $"{(OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "osx" : "win")}-{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}";
+        var native = Path.Combine(Path.GetDirectoryName(torchSharp)!, "runtimes", rid, "native");
+        var known = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        if (!Directory.Exists(native) || known.Any(k => Path.GetFullPath(k).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(native))) return;
+        foreach (var name in new[] { "torch_cpu", "torch_cuda", "LibTorchSharp" })
+        {
+            var file = Directory.EnumerateFiles(native, $"*{name}.*").FirstOrDefault(f => Path.GetFileNameWithoutExtension(f) is var n && (n == name || n == "lib" + name));
+            if (file is not null) NativeLibrary.TryLoad(file, out _);   // a failure here surfaces, with TorchSharp's trace, just below
+        }
     }
 
     internal static string? LoadedLibrary(string name)

@@ -1,0 +1,3 @@
+using OptNeurons.Notebooks;
+
+return await RunnerCommand.RunAsync(args, Console.Out, Console.Error);

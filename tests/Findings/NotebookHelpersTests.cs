@@ -1,0 +1,68 @@
+using Microsoft.Data.Analysis;
+using OptNeurons.Capture;
+using OptNeurons.Findings;
+using OptNeurons.Plots;
+using OptNeurons.Stats;
+using OptNeurons.Tests.Model;
+using OptNeurons.Tests.Support;
+using OptNeurons.Workbook;
+
+namespace OptNeurons.Tests.Findings;
+
+/// <summary>The library calls notebook 00 makes, checked without a kernel.</summary>
+public class NotebookHelpersTests
+{
+    [Fact]
+    public void ReferenceCheck_OnTheFixture_IsWithinTolerance_OnRealTokensOnly()
+    {
+        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        var check = ReferenceCheck.Logits(model, fixture);
+        Assert.InRange(check.MaxAbsDiff, 0, 1e-4);
+        long realTokens = fixture.Batch.Mask.Sum(row => row.Sum());
+        Assert.Equal(realTokens, check.Tokens);
+        Assert.Equal(realTokens * fixture.LogitsShape[2], check.Values);
+    }
+
+    [Fact]
+    public void LayerSummary_DeadCounts_EqualTheReference()
+    {
+        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        var stats = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown);
+        Assert.Equal(fixture.DeadCounts.Select(d => (long)d), LayerSummary.DeadCounts(stats));
+        var table = LayerSummary.Table(stats);
+        Assert.Equal(3, table.Rows.Count);
+        Assert.Equal(100.0 * fixture.DeadCounts[1] / 128, (double)table["dead %"][1]!, 1e-12);
+    }
+
+    [Fact]
+    public void Expect_ReturnsACheckmark_OrThrowsSayingWhat()
+    {
+        Assert.Equal("✓ x = 0.5 < 1", Expect.Below(0.5, 1, "x"));
+        var e = Assert.Throws<ExpectationException>(() => Expect.Between(3, 0, 1, "dead share"));
+        Assert.Equal("Expectation failed: dead share = 3 in [0, 1]", e.Message);
+        Assert.Throws<ExpectationException>(() => Expect.SequenceEqual([1, 2], [1, 3], "counts"));
+    }
+
+    [Fact]
+    public void Settings_DefaultToTheFixture_FoundFromTheRepository()
+    {
+        if (Environment.GetEnvironmentVariable(NotebookSettings.ModelVariable) is { Length: > 0 }) return;   // a user's choice wins
+        var settings = NotebookSettings.FromEnvironment(AppContext.BaseDirectory);
+        Assert.True(settings.ModelIsFixture);
+        Assert.Equal("opt-tiny-pre-ln", settings.ModelName);
+        Assert.Null(settings.Revision);
+        Assert.Contains("seed     0", settings.Banner(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tables_ShowTheFirstRows_AndSayHowManyWereLeftOut()
+    {
+        var frame = new DataFrame(new Int32DataFrameColumn("layer", Enumerable.Range(0, 30)), new DoubleDataFrameColumn("rate", Enumerable.Repeat(0.123456, 30)));
+        var html = Tables.ToHtml(frame, maxRows: 4);
+        Assert.Equal(4, html.Split("<tr>").Length - 2);   // header row + 4 body rows
+        Assert.Contains("<td>0.1235</td>", html, StringComparison.Ordinal);
+        Assert.Contains("4 of 30 rows shown", html, StringComparison.Ordinal);
+    }
+}

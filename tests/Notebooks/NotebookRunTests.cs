@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using OptNeurons.Notebooks;
+using OptNeurons.Plots;
+using OptNeurons.Tests.Support;
+using Xunit.Abstractions;
+
+namespace OptNeurons.Tests.Notebooks;
+
+/// <summary>Notebook runs share process-wide state (environment variables, Console redirection): never in parallel.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NotebookCollection { public const string Name = "notebooks"; }
+
+/// <summary>The headless runner on the real notebook 00, and on a notebook that fails on purpose.</summary>
+[Collection(NotebookCollection.Name)]
+public class NotebookRunTests(ITestOutputHelper output)
+{
+    static string RepoNotebooks => Path.Combine(NotebookRunner.FindRepoRoot(AppContext.BaseDirectory)!, "notebooks");
+
+    [Fact]
+    public async Task Notebook00_RunsHeadless_AndWritesIpynbAndOfflineHtml()
+    {
+        using var temp = new TempDirectory();
+        var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = RepoNotebooks, OutputDirectory = temp.Path, Only = ["00"] });
+
+        var notebook = Assert.Single(report.Notebooks);
+        Assert.True(notebook.Succeeded, notebook.Failure?.ToString());
+        output.WriteLine($"notebook 00 ran in {notebook.Duration.TotalSeconds:F1} s");
+        // The reference check as the notebook states it: our logits within 1e-4 of HuggingFace's.
+        var check = AllText(notebook).Select(t => Regex.Match(t, @"max \|our logit − HuggingFace's\| = (\S+) <")).Single(m => m.Success);
+        Assert.InRange(double.Parse(check.Groups[1].Value, CultureInfo.InvariantCulture), 0, 1e-4);
+
+        var ipynb = JsonNode.Parse(File.ReadAllText(notebook.IpynbPath))!;
+        Assert.Equal(".net-csharp", (string?)ipynb["metadata"]!["kernelspec"]!["name"]);
+        Assert.Equal(notebook.Cells.Count, ipynb["cells"]!.AsArray().Count);
+        var figures = ipynb["cells"]!.AsArray().SelectMany(c => c!["outputs"]?.AsArray() ?? []).Select(o => o!["data"]?[ChartOutput.PlotlyMimeType]).OfType<JsonObject>();
+        Assert.Contains(figures, f => f["data"] is JsonArray);   // a figure object Jupyter can draw, not a string
+
+        var html = File.ReadAllText(notebook.HtmlPath);
+        Assert.Equal(1, Occurrences(html, "plotly.js v" + ChartOutput.PlotlyJsVersion));   // plotly.js's own banner: inlined once
+        Assert.Contains("Plotly.newPlot(", html, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"<script[^>]+src=", html);
+        // plotly.js itself names its CDN (the default for geo charts' map files); nothing outside it may.
+        var page = html.Replace(ChartOutput.PlotlyJs(), "", StringComparison.Ordinal);
+        Assert.DoesNotContain("cdn.plot.ly", page, StringComparison.Ordinal);
+        Assert.Contains("<h1", html, StringComparison.Ordinal);   // markdown rendered
+        Assert.Contains(Path.GetFileName(notebook.HtmlPath), File.ReadAllText(report.IndexPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailingCell_IsReportedWithNotebookCellAndError_AndLaterCellsAreSkipped()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "01-broken.dib"), """
+            #!markdown
+
+            # A notebook that fails on purpose
+
+            #!csharp
+
+            var answer = 6 * 7;
+            answer
+
+            #!csharp
+
+            // cell 3: the deliberate failure
+            throw new InvalidOperationException("deliberate failure " + answer);
+
+            #!csharp
+
+            Console.WriteLine("never runs");
+            """);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = await RunnerCommand.RunAsync(["--notebooks", temp.Path, "--out", temp.Sub("out"), "--quiet"], stdout, stderr, setWorkingDirectory: false);
+
+        Assert.Equal(1, exit);
+        var error = stderr.ToString();
+        Assert.Contains("01-broken: cell 3 (// cell 3: the deliberate failure) failed", error, StringComparison.Ordinal);
+        Assert.Contains("deliberate failure 42", error, StringComparison.Ordinal);
+        var page = File.ReadAllText(temp.Sub("out/01-broken.html"));
+        Assert.Contains("failed at <a href=\"#cell-3\">cell 3</a>", page, StringComparison.Ordinal);
+        Assert.True(File.Exists(temp.Sub("out/01-broken.ipynb")));
+    }
+
+    [Fact]
+    public async Task FailureInsideAnImport_NamesTheImportedFileAndCell()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "_helpers.dib"), "#!csharp\n\nvar ok = 1;\n\n#!csharp\n\nint broken = \"not a number\";\n");
+        File.WriteAllText(Path.Combine(temp.Path, "02-imports.dib"), "#!csharp\n\n#!import _helpers.dib\n\n#!csharp\n\nok\n");
+
+        var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = temp.Path, OutputDirectory = temp.Sub("out") });
+
+        var failure = Assert.Single(report.Notebooks).Failure;
+        Assert.NotNull(failure);
+        Assert.Equal((1, "#!import _helpers.dib"), (failure.Cell, failure.FirstLine));
+        Assert.Contains("in _helpers.dib, cell 2 (int broken = \"not a number\";)", failure.Error, StringComparison.Ordinal);
+        Assert.Contains("CS0029", failure.Error, StringComparison.Ordinal);   // the compiler's own message comes through
+    }
+
+    static IEnumerable<string> AllText(NotebookResult notebook) =>
+        notebook.Cells.SelectMany(c => c.Outputs).SelectMany(o => o switch
+        {
+            DisplayOutput d => d.Data.Values,
+            StreamOutput s => [s.Text],
+            _ => [],
+        });
+
+    static int Occurrences(string text, string part) => Regex.Matches(text, Regex.Escape(part)).Count;
+}
