@@ -8,13 +8,13 @@ namespace OptNeurons.Tests.Stats;
 
 /// <summary>
 /// An OPT-125m-shaped layer (F = 3072) over batches of 2048 tokens with ~5% of activations positive, all three n-gram
-/// orders, K = 128, GPT-2-sized vocabulary with Zipf-like ids. Reports the time per layer update; the bound is loose
-/// so that a busy CI machine does not fail it, the printed numbers are the measurement.
+/// orders, K = 128, GPT-2-sized vocabulary with Zipf-like ids: the summaries reach their steady (overflowing) state.
+/// The time per layer update is printed for information only; speed is measured by benchmarks, not asserted in tests.
 /// </summary>
 public class SketchSpeedTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Opt125mShapedLayer_UpdatesWellUnderASecond()
+    public void Opt125mShapedLayer_ReachesOverflowingSteadyState()
     {
         const int F = 3072, Tokens = 2048, Vocab = 50272, Batches = 4;
         using var c = new NeuronStatsCollector(new StatsOptions(), [0], F, maxLength: 2048, Vocab);
@@ -38,6 +38,5 @@ public class SketchSpeedTests(ITestOutputHelper output)
         output.WriteLine($"mean active tokens per neuron: {active:F0} of {s.TokenCount}; summaries full: {s.TopTriggers(0, 0, 3).Count} of 128");
         Assert.InRange(active / s.TokenCount, 0.045, 0.055);
         Assert.True(s.SketchError(0, 0, 3) > 0, "steady state: the trigram summaries overflow");
-        Assert.True(total.Skip(1).Average() < 3000, $"mean update {total.Skip(1).Average():F0} ms per layer");
     }
 }
