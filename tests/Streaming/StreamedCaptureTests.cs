@@ -53,4 +53,22 @@ public class StreamedCaptureTests
             sequences, settings, source);
         AssertSameBytes(Bytes(full), Bytes(streamed));
     }
+
+    [Fact]
+    public void NarrowerResidual_IsPartOfTheJob_AndOnlyNudgesTheCounts()
+    {
+        using var dir = new TempDirectory();
+        var checkpoint = Checkpoint.Open(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var engine = new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32,
+            new StreamingOptions { Residual = ResidualPlace.Disk, ResidualDtype = torch.ScalarType.BFloat16, SpillDirectory = dir.Sub("spill") });
+        var rounded = NeuronCapture.Run(engine, sequences, Settings(), Source(checkpoint));
+        var exact = NeuronCapture.Run(new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32), sequences, Settings(), Source(checkpoint));
+
+        Assert.Equal(exact.TokenCount, rounded.TokenCount);
+        double a = exact.ActiveCountsFlat.Sum(), b = rounded.ActiveCountsFlat.Sum();
+        Assert.InRange(Math.Abs(a - b) / a, 0, 0.05);
+        var job = CaptureJob.For(engine, sequences, Settings().Resolve(engine.Config, sequences), Source(checkpoint), ShardSpec.Whole);
+        Assert.Equal(("float32", "bfloat16"), (job.Dtype, job.ResidualDtype));
+    }
 }
