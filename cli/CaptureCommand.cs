@@ -87,7 +87,7 @@ static partial class CaptureCommand
             var (acts, logitValues) = ActivationDump.Run(model, ids, mask);
             ActivationDump.Save(outDir, ids, mask, activations ? acts : null, logits ? logitValues : null);
         }
-        Console.Error.WriteLine($"capture: wrote {outDir} (peak resident memory {ByteSize.Format(Process.GetCurrentProcess().PeakWorkingSet64)})");
+        Console.Error.WriteLine($"capture: wrote {outDir} (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");
         return 0;
     }
 
@@ -104,7 +104,7 @@ static partial class CaptureCommand
         };
         if (spill is not null && place != ResidualPlace.Disk) throw new ArgumentException("--spill DIR keeps the residual on disk; it contradicts --residual " + place.ToString().ToLowerInvariant() + ".");
         var dtype = a.Optional("--residual-dtype") is { } d ? TorchRuntime.ParseDtype(d, "--residual-dtype") : (ScalarType?)null;
-        return new StreamingOptions { Residual = place, SpillDirectory = spill, ResidualDtype = dtype };
+        return new StreamingOptions { Residual = place, SpillDirectory = spill, ResidualDtype = dtype, Log = Console.Error };
     }
 
     static List<long[]> Tokenize(string modelDir, IReadOnlyList<string> files, int maxLength)

@@ -14,6 +14,8 @@ public sealed record StreamingOptions
     public ScalarType? ResidualDtype { get; init; }
     /// <summary>Folder of the spill file for <see cref="ResidualPlace.Disk"/>; null: the system temp folder.</summary>
     public string? SpillDirectory { get; init; }
+    /// <summary>Gets one line per layer of each chunk: a chunk of a large model can take many minutes.</summary>
+    public TextWriter? Log { get; init; }
 }
 
 /// <summary>
@@ -58,8 +60,10 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
         layer.eval();   // a stand-alone module starts in training mode: dropout would change the activations
         (int Layer, CountedBatch? Batch) at = default;
         using var hooks = new NeuronHooks(layer, post => collector.Update(at.Layer, post, at.Batch!));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int l = 0; l < layerCount; l++)
         {
+            if (l > 0) options.Log?.WriteLine($"capture: layer {l}/{layerCount} of the chunk done ({clock.Elapsed.TotalSeconds:F1} s)");
             CheckpointLoader.Load(layer, checkpoint, $"model.decoder.layers.{l}.");   // reads this layer's tensors only
             for (int i = 0; i < batches.Count; i++)
             {

@@ -33,7 +33,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
     bool disposed;
 
-    /// <param name="layers">Model layer numbers to capture; <see cref="Update"/> takes these numbers.</param>
+    /// <param name="layers">Model layer numbers to capture; <see cref="Update(int, Tensor)"/> takes these numbers.</param>
     /// <param name="maxLength">T: positions 0 … T-1 are tracked; a longer sequence is refused.</param>
     /// <param name="device">Where the exact accumulators live (the device the activations come from); CPU if null.</param>
     public NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device = null)
