@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using OptNeurons.Capture;
 using OptNeurons.Data;
 using OptNeurons.Hub;
 using OptNeurons.Loading;
+using OptNeurons.Runtime;
 using OptNeurons.Stats;
 using OptNeurons.Tokenization;
 using static TorchSharp.torch;
@@ -9,32 +11,9 @@ using static TorchSharp.torch;
 namespace OptNeurons.Cli;
 
 /// <summary>optneurons capture: neuron statistics of a model over some input, saved for the analyses.</summary>
-static class CaptureCommand
+static partial class CaptureCommand
 {
-    public const string Help = """
-        usage: optneurons capture --model DIR --out DIR (--text FILE... | --json FILE) [options]
-
-          --model DIR|ID       HuggingFace snapshot folder (config.json + weights; vocab.json + merges.txt for --text),
-                               or a hub id such as facebook/opt-125m (downloaded into the shared HF cache)
-          --revision REV       hub branch, tag or commit (default main)
-          --text FILE...       plain-text documents; each is tokenized (</s> first) and cut into --max-length windows
-          --json FILE          pre-tokenized {"input_ids": [[...]], "attention_mask": [[...]]} (mask optional)
-          --out DIR            output folder: stats.safetensors + manifest.json (+ activations/logits)
-          --batch-size N       sequences per forward pass (default 8)
-          --max-length N       tokens per sequence, and positions tracked (default: max_position_embeddings)
-          --layers K           capture only the first K layers; later layers are not computed (default: all)
-          --dtype D            auto | float32 | bfloat16 | float16 (default auto: float32 on CPU, storage dtype on CUDA)
-          --device D           auto | cpu | cuda | cuda:N (default auto)
-          --padding SIDE       right | left (default right; results do not depend on it)
-          --exclude-bos        do not count the first position (the </s> token) anywhere
-          --sketch-capacity K  n-gram summary entries per neuron and order (default 128)
-          --no-positions       skip per-position counts (saves L x T x F int32)
-          --seed N             recorded in the manifest (the seed that chose the data, if any)
-          --activations        also write activations.safetensors: every layer's neurons for the whole input
-          --logits             also write logits.safetensors
-        """;
-
-    static readonly HashSet<string> Flags = ["--exclude-bos", "--no-positions", "--activations", "--logits"];
+    static readonly HashSet<string> Flags = ["--exclude-bos", "--no-positions", "--activations", "--logits", "--streamed", "--restart"];
 
     public static int Run(IReadOnlyList<string> rawArgs)
     {
@@ -44,10 +23,12 @@ static class CaptureCommand
         var texts = a.All("--text");
         var json = a.Optional("--json");
         if ((texts.Count > 0) == (json is not null)) throw new ArgumentException("give exactly one input: --text FILE... or --json FILE.");
+        int? batchSize = a.Optional("--batch-size") is null ? null : a.Int("--batch-size", 8);
         var settings = new CaptureSettings
         {
-            BatchSize = a.Int("--batch-size", 8),
+            BatchSize = batchSize ?? 8,
             LayerCount = a.Optional("--layers") is null ? null : a.Int("--layers", 1),
+            ChunkSize = a.Optional("--chunk-size") is null ? null : a.Int("--chunk-size", 1),
             Padding = a.Optional("--padding") switch
             {
                 null or "right" => PaddingSide.Right,
@@ -63,32 +44,67 @@ static class CaptureCommand
         };
         long? seed = a.Optional("--seed") is { } s ? long.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null;
         string device = a.Optional("--device") ?? "auto", dtype = a.Optional("--dtype") ?? "auto";
-        bool activations = a.Flag("--activations"), logits = a.Flag("--logits");
+        bool activations = a.Flag("--activations"), logits = a.Flag("--logits"), streamed = a.Flag("--streamed");
         int? maxLengthArg = a.Optional("--max-length") is null ? null : a.Int("--max-length", 1);
+        long? budget = a.Optional("--memory-budget") is { } b ? ByteSize.Parse(b) : null;
+        var streaming = StreamingArguments(a);
+        var job = new ResumableCaptureOptions
+        {
+            Shard = a.Optional("--shard") is { } shard ? ShardSpec.Parse(shard) : ShardSpec.Whole, Restart = a.Flag("--restart"), Log = Console.Error,
+        };
         a.RejectUnknown();
+        if (!streamed && (budget is not null || rawArgs.Any(r => r is "--residual" or "--spill" or "--residual-dtype")))
+            throw new ArgumentException("--memory-budget, --residual, --spill and --residual-dtype apply to --streamed captures only.");
+        if (streamed && (activations || logits))
+            throw new ArgumentException("--activations and --logits need the whole model in memory; run them without --streamed.");
 
         var (modelDir, commit) = Pretrained.Locate(modelArg, new HubOptions { Revision = revision, Progress = new ConsoleDownloadProgress() });
-        using var model = Pretrained.Load(modelDir, device, dtype);
-        int maxLength = maxLengthArg ?? model.Config.MaxPositionEmbeddings;
-        if (maxLength > model.Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {model.Config.MaxPositionEmbeddings}.");
+        using var model = streamed ? null : Pretrained.Load(modelDir, device, dtype);
+        ICaptureEngine engine = model is null ? LayerStreamedEngine.Open(modelDir, device, dtype, streaming) : new FullModelEngine(model);
+        int maxLength = maxLengthArg ?? engine.Config.MaxPositionEmbeddings;
+        if (maxLength > engine.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {engine.Config.MaxPositionEmbeddings}.");
         JsonTokenInput? input = json is null ? null : JsonTokenInput.Load(json);
         var sequences = input?.Sequences ?? Tokenize(modelDir, texts, maxLength);
         var data = json is not null ? $"json:{Path.GetFullPath(json)}" : "text:" + string.Join(",", texts.Select(Path.GetFullPath));
-        Console.Error.WriteLine($"capture: {sequences.Count} sequences, {sequences.Sum(q => q.Length):N0} tokens, model {modelDir}");
+        Console.Error.WriteLine($"capture: {sequences.Count} sequences, {sequences.Sum(q => q.Length):N0} tokens, model {modelDir}" +
+                                (streamed ? $", layer-streamed ({TorchRuntime.DtypeName(engine.Dtype)} on {engine.Device})" : ""));
+        settings = settings with { MaxLength = maxLength };
+        if (budget is { } bytes)
+        {
+            var plan = StreamingPlan.FromBudget(bytes, engine.Config, settings.LayerCount ?? engine.Config.NumHiddenLayers, maxLength, settings.Stats,
+                engine.Dtype, engine.ResidualDtype, engine.Device.type, sequences.Count, batchSize);
+            Console.Error.WriteLine($"capture: memory plan: {plan}");
+            settings = settings with { BatchSize = plan.BatchSize, ChunkSize = settings.ChunkSize ?? plan.ChunkSize };
+        }
 
-        var stats = NeuronCapture.Run(model, sequences, settings with { MaxLength = maxLength },
-            StatsSource.For(commit is null ? Path.GetFullPath(modelDir) : modelArg, model.Config, data, seed, commit), Console.Error);
-        stats.Save(outDir);
-        if (activations || logits)
+        var source = StatsSource.For(commit is null ? Path.GetFullPath(modelDir) : modelArg, engine.Config, data, seed, commit);
+        ResumableCapture.Run(engine, sequences, settings, source, outDir, job);
+        if (model is not null && (activations || logits))
         {
             var (ids, mask) = input?.AsBatch(model.Config.PadTokenId) ?? TokenBatches.Make(sequences, sequences.Count, model.Config.PadTokenId).Single();
             using var scope = NewDisposeScope();
             var (acts, logitValues) = ActivationDump.Run(model, ids, mask);
             ActivationDump.Save(outDir, ids, mask, activations ? acts : null, logits ? logitValues : null);
         }
-        Console.Error.WriteLine($"capture: wrote {outDir}");
+        Console.Error.WriteLine($"capture: wrote {outDir} (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");
         return 0;
+    }
+
+    static StreamingOptions StreamingArguments(Arguments a)
+    {
+        var spill = a.Optional("--spill");
+        var place = a.Optional("--residual") switch
+        {
+            null => spill is null ? ResidualPlace.Device : ResidualPlace.Disk,
+            "device" => ResidualPlace.Device,
+            "host" => ResidualPlace.Host,
+            "disk" => ResidualPlace.Disk,
+            var other => throw new ArgumentException($"--residual must be device, host or disk, not '{other}'."),
+        };
+        if (spill is not null && place != ResidualPlace.Disk) throw new ArgumentException("--spill DIR keeps the residual on disk; it contradicts --residual " + place.ToString().ToLowerInvariant() + ".");
+        var dtype = a.Optional("--residual-dtype") is { } d ? TorchRuntime.ParseDtype(d, "--residual-dtype") : (ScalarType?)null;
+        return new StreamingOptions { Residual = place, SpillDirectory = spill, ResidualDtype = dtype, Log = Console.Error };
     }
 
     static List<long[]> Tokenize(string modelDir, IReadOnlyList<string> files, int maxLength)

@@ -6,6 +6,7 @@ try
     return args switch
     {
         ["capture", .. var rest] => CaptureCommand.Run(rest),
+        ["merge", .. var rest] => MergeCommand.Run(rest),
         ["train", .. var rest] => TrainCommand.Run(rest),
         [] or ["help" or "--help" or "-h", ..] => Usage(Console.Out, 0),
         [var unknown, ..] => throw new ArgumentException($"unknown command '{unknown}'."),
@@ -21,6 +22,7 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
 static int Usage(TextWriter w, int code)
 {
     w.WriteLine(CaptureCommand.Help);
+    w.WriteLine(MergeCommand.Help);
     w.WriteLine(TrainCommand.Help);
     return code;
 }

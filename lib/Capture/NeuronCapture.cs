@@ -14,35 +14,70 @@ public sealed record CaptureSettings
     public int? LayerCount { get; init; }
     /// <summary>T, the positions the statistics track. Null: the longest sequence. Shards to be merged need the same T.</summary>
     public int? MaxLength { get; init; }
+    /// <summary>
+    /// Sequences per chunk, a multiple of <see cref="BatchSize"/>: the unit a layer-streamed capture keeps the residual
+    /// stream of, and the unit a resumable capture saves after. Chunking never changes the statistics. Null: one chunk.
+    /// </summary>
+    public int? ChunkSize { get; init; }
     public StatsOptions Stats { get; init; } = new();
+
+    /// <summary>These settings with LayerCount and MaxLength filled in for a model and its input, checked.</summary>
+    public CaptureSettings Resolve(OptConfig config, IReadOnlyList<long[]> sequences)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("there are no sequences to capture.", nameof(sequences));
+        int layers = LayerCount ?? config.NumHiddenLayers;
+        if (layers < 1 || layers > config.NumHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(LayerCount), layers, $"LayerCount must be in 1..{config.NumHiddenLayers}.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
+        if (ChunkSize is { } c && (c < 1 || c % BatchSize != 0))
+            throw new ArgumentException($"ChunkSize {c} must be a positive multiple of BatchSize {BatchSize}, so chunks split no batch.");
+        return this with { LayerCount = layers, MaxLength = MaxLength ?? sequences.Max(s => s.Length) };
+    }
 }
 
 /// <summary>Runs token sequences through a model and streams its neuron statistics.</summary>
 public static class NeuronCapture
 {
-    public static NeuronStats Run(OptForCausalLM model, IReadOnlyList<long[]> sequences, CaptureSettings settings, StatsSource source, TextWriter? progress = null)
+    /// <summary>Batch-major capture with the whole model in memory.</summary>
+    public static NeuronStats Run(OptForCausalLM model, IReadOnlyList<long[]> sequences, CaptureSettings settings, StatsSource source, TextWriter? progress = null) =>
+        Run(new FullModelEngine(model), sequences, settings, source, progress);
+
+    /// <summary>Capture with any engine, chunk by chunk, in memory only (see <see cref="ResumableCapture"/> for runs that survive a kill).</summary>
+    public static NeuronStats Run(ICaptureEngine engine, IReadOnlyList<long[]> sequences, CaptureSettings settings, StatsSource source, TextWriter? progress = null)
     {
-        if (sequences.Count == 0) throw new ArgumentException("there are no sequences to capture.", nameof(sequences));
-        int layerCount = settings.LayerCount ?? model.NumLayers;
-        if (layerCount < 1 || layerCount > model.NumLayers)
-            throw new ArgumentOutOfRangeException(nameof(settings), layerCount, $"LayerCount must be in 1..{model.NumLayers}.");
-        int maxLength = settings.MaxLength ?? sequences.Max(s => s.Length);
-        var device = model.Decoder.Device;
-        var layers = Enumerable.Range(0, layerCount).ToArray();
-        using var collector = new NeuronStatsCollector(settings.Stats, layers, model.Config.FfnDim, maxLength, model.Config.VocabSize, device);
-        using var hooks = new NeuronHooks(model, layers, collector.Update);
+        settings = settings.Resolve(engine.Config, sequences);
+        using var collector = NewCollector(engine, settings);
         var reporter = progress is null ? null : new ProgressReporter(sequences.Sum(s => (long)s.Length), progress);
-        using var _ = inference_mode();
-        foreach (var (ids, mask) in TokenBatches.Make(sequences, settings.BatchSize, model.Config.PadTokenId, settings.Padding))
+        foreach (var chunk in Chunks(sequences, 0, sequences.Count, settings))
         {
-            using var batchIds = ids;     // made by the enumerator, outside this iteration's scope
-            using var batchMask = mask;
-            using var scope = NewDisposeScope();
-            var (deviceIds, deviceMask) = (ids.to(device), mask.to(device));
-            collector.BeginBatch(deviceIds, deviceMask);
-            model.Decoder.Run(deviceIds, deviceMask, layerCount);   // no LM head, no layers past the last captured
-            reporter?.Add(mask.sum().item<long>());
+            long tokens = RunChunk(engine, collector, chunk, settings);   // not inside ?.(): it must run without a reporter
+            reporter?.Add(tokens);
         }
         return collector.Result(source);
+    }
+
+    /// <summary>A collector for the resolved settings, on the engine's device.</summary>
+    internal static NeuronStatsCollector NewCollector(ICaptureEngine engine, CaptureSettings settings) =>
+        new(settings.Stats, Enumerable.Range(0, settings.LayerCount!.Value).ToArray(), engine.Config.FfnDim,
+            settings.MaxLength!.Value, engine.Config.VocabSize, engine.Device);
+
+    /// <summary>Sequences [start, end) cut into chunks of <see cref="CaptureSettings.ChunkSize"/>.</summary>
+    internal static IEnumerable<IReadOnlyList<long[]>> Chunks(IReadOnlyList<long[]> sequences, int start, int end, CaptureSettings settings)
+    {
+        int size = settings.ChunkSize ?? Math.Max(1, end - start);
+        for (int i = start; i < end; i += size)
+            yield return Enumerable.Range(i, Math.Min(size, end - i)).Select(j => sequences[j]).ToList();
+    }
+
+    /// <summary>Batches one chunk exactly as an unchunked run batches it and runs it; returns the real tokens it held.</summary>
+    internal static long RunChunk(ICaptureEngine engine, NeuronStatsCollector collector, IReadOnlyList<long[]> chunk, CaptureSettings settings)
+    {
+        var batches = TokenBatches.Make(chunk, settings.BatchSize, engine.Config.PadTokenId, settings.Padding).ToList();
+        try { engine.Run(collector, batches, settings.LayerCount!.Value); }
+        finally
+        {
+            foreach (var (ids, mask) in batches) { ids.Dispose(); mask.Dispose(); }   // made outside any scope by TokenBatches
+        }
+        return chunk.Sum(s => (long)s.Length);
     }
 }

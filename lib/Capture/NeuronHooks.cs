@@ -17,9 +17,17 @@ public sealed class NeuronHooks : IDisposable
         foreach (int l in layers)
         {
             if (l < 0 || l >= model.NumLayers) throw new ArgumentOutOfRangeException(nameof(layers), l, $"the model has layers 0..{model.NumLayers - 1}.");
-            var remover = model.Decoder.Layers[l].NeuronActivations.register_forward_hook((_, _, post) => { onActivations(l, post); return null!; });
-            removers.Add(remover.remove);
+            Attach(model.Decoder.Layers[l], post => onActivations(l, post));
         }
+    }
+
+    /// <summary>A hook on one stand-alone layer (layer streaming loads every layer's weights into the same module).</summary>
+    public NeuronHooks(OptDecoderLayer layer, Action<Tensor> onActivations) => Attach(layer, onActivations);
+
+    void Attach(OptDecoderLayer layer, Action<Tensor> onActivations)
+    {
+        var remover = layer.NeuronActivations.register_forward_hook((_, _, post) => { onActivations(post); return null!; });
+        removers.Add(remover.remove);
     }
 
     public void Dispose()

@@ -22,6 +22,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     {
         this.config = config;
         Device = device ?? CPU;
+        Dtype = dtype ?? get_default_dtype();
         int h = config.HiddenSize, p = config.WordEmbedProjDim;
         embed_tokens = nn.Embedding(config.VocabSize, p, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         if (config.HasLearnedPositions)
@@ -44,6 +45,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public IReadOnlyList<OptDecoderLayer> Layers { get; }
     /// <summary>Where the weights live (fixed at construction; reading it from a weight would allocate a wrapper).</summary>
     public Device Device { get; }
+    /// <summary>The dtype of every weight (fixed at construction, like <see cref="Device"/>).</summary>
+    public ScalarType Dtype { get; }
     public Embedding TokenEmbedding => embed_tokens;
     /// <summary>The final LayerNorm before the LM head; null in post-LN models (350m).</summary>
     public LayerNorm? FinalLayerNorm => final_layer_norm;
@@ -99,10 +102,12 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>(B, 1, T, T) float32 mask: 0 where query i may see key j (j ≤ i and key j is real), float32.min elsewhere.</summary>
-    public Tensor AdditiveMask(Tensor attentionMask)
+    public Tensor AdditiveMask(Tensor attentionMask) => AdditiveMask(attentionMask, Device);
+
+    /// <summary>The same mask on <paramref name="device"/>, for callers that run layers without a whole decoder (layer streaming).</summary>
+    public static Tensor AdditiveMask(Tensor attentionMask, Device device)
     {
         using var scope = NewDisposeScope();
-        var device = Device;
         long t = attentionMask.shape[1];
         var causal = ones(t, t, ScalarType.Bool, device).tril();                                   // (T, T)
         var keys = attentionMask.to(device).to(ScalarType.Bool).unsqueeze(1).unsqueeze(2);         // (B, 1, 1, T)

@@ -46,6 +46,10 @@ public sealed partial class NeuronStats
             Add(a.positionTokenCounts, b.positionTokenCounts), occurrences, sketches);
     }
 
+    /// <summary>The same numbers under another data description: shards merged back into the one run they split.</summary>
+    internal NeuronStats WithData(string data) =>
+        new(Manifest with { Data = data }, activeCounts, positionActiveCounts, positionTokenCounts, occurrences, sketches);
+
     static string Describe(StatsManifest m, bool sameSeed) => sameSeed || m.Seed is null ? m.Data : $"{m.Data} (seed {m.Seed})";
 
     static void Same<TValue>(string field, TValue a, TValue b)

@@ -6,22 +6,32 @@ namespace OptNeurons.Stats;
 public sealed partial class NeuronStatsCollector
 {
     /// <summary>
-    /// Adds one layer's FFN activations for the current batch: [B, T, F], the fc2 input after ReLU, on any device and
-    /// in any float dtype. A neuron is active where the value is &gt; 0 on a counted token. Call once per captured layer
-    /// per batch, e.g. from a forward hook; all temporaries die in this call's dispose scope.
+    /// Adds one layer's FFN activations for the current batch (the last <see cref="BeginBatch"/>): [B, T, F], the fc2
+    /// input after ReLU, on any device and in any float dtype. A neuron is active where the value is &gt; 0 on a counted
+    /// token. Call once per captured layer per batch, e.g. from a forward hook; all temporaries die in this call's
+    /// dispose scope.
     /// </summary>
-    public void Update(int layer, Tensor activations)
+    public void Update(int layer, Tensor activations) =>
+        Update(layer, activations, current ?? throw new InvalidOperationException("Update was called before BeginBatch; start every batch with BeginBatch(inputIds, attentionMask)."));
+
+    /// <summary>
+    /// Adds one layer's activations for a batch counted by <see cref="CountBatch"/>. For each layer, batches must come
+    /// in the order they were counted: the n-gram summaries then evolve exactly as in batch-major order.
+    /// </summary>
+    public void Update(int layer, Tensor activations, CountedBatch batch)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var b = batch ?? throw new InvalidOperationException("Update was called before BeginBatch; start every batch with BeginBatch(inputIds, attentionMask).");
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Owner != this) throw new ArgumentException("This batch was counted by another collector.", nameof(batch));
+        var b = batch.Layout;
         if (!layerIndex.TryGetValue(layer, out int li))
             throw new ArgumentException($"Layer {layer} is not captured; this collector captures layers [{string.Join(", ", layers)}].");
         long[] expected = [b.Batch, b.Columns, ffnDim];
         if (!activations.shape.SequenceEqual(expected))
             throw new ArgumentException($"Activations of layer {layer} have shape [{string.Join(", ", activations.shape)}]; expected [{string.Join(", ", expected)}] ([B, T, ffnDim]).");
-        if (updated[li])
+        if (batch.Updated[li])
             throw new InvalidOperationException($"Layer {layer} was already updated in this batch (is its hook attached twice?).");
-        updated[li] = true;
+        batch.Updated[li] = true;
         if (b.Count == 0) return;
 
         using var scope = NewDisposeScope();

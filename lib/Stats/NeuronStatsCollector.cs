@@ -7,7 +7,10 @@ namespace OptNeurons.Stats;
 
 /// <summary>
 /// Streams FFN neuron statistics (paper §3–§5) batch by batch: call <see cref="BeginBatch"/> with the model's inputs,
-/// then <see cref="Update"/> from each captured layer's hook with the fc2 input (post-ReLU), then <see cref="Result"/>.
+/// then <see cref="Update(int, Tensor)"/> from each captured layer's hook with the fc2 input (post-ReLU), then
+/// <see cref="Result"/>. Layer-major callers count each batch once with <see cref="CountBatch"/> and pass its handle to
+/// <see cref="Update(int, Tensor, CountedBatch)"/>; the result is the same as long as every layer sees the batches in
+/// the same order. A run can continue from saved statistics (<see cref="Resume"/>).
 /// Memory per neuron: exact active count 8 bytes and per-position counts 4·T bytes (8 KiB at T = 2048) on the device;
 /// n-gram summaries 12·K + 12 bytes per order in host memory (K = 128, n = 1, 2, 3: 4,644 bytes). Per batch and layer,
 /// about 3 device bytes and 1 host byte per (counted token, neuron) of transient masks. Exact n-gram occurrence tables
@@ -27,11 +30,10 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly Dictionary<long, long>[] sparse = [[], [], []];   // indexed by n-1; [0] unused
     readonly NgramSketch[] sketches;          // one per order in options.NgramOrders
     long tokenCount, sequenceCount;
-    BatchLayout? batch;
-    readonly bool[] updated;
+    CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
     bool disposed;
 
-    /// <param name="layers">Model layer numbers to capture; <see cref="Update"/> takes these numbers.</param>
+    /// <param name="layers">Model layer numbers to capture; <see cref="Update(int, Tensor)"/> takes these numbers.</param>
     /// <param name="maxLength">T: positions 0 … T-1 are tracked; a longer sequence is refused.</param>
     /// <param name="device">Where the exact accumulators live (the device the activations come from); CPU if null.</param>
     public NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device = null)
@@ -48,7 +50,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
         (this.layers, this.ffnDim, this.maxLength, this.vocabSize) = (layers.ToArray(), ffnDim, maxLength, vocabSize);
         layerIndex = this.layers.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i);
         this.device = device ?? CPU;
-        updated = new bool[layers.Count];
         int L = layers.Count;
         // Detached from any caller's dispose scope: the accumulators live as long as the collector. Normal (not
         // inference) tensors even if constructed under inference_mode, so they can be updated inside and outside it.
@@ -67,13 +68,17 @@ public sealed partial class NeuronStatsCollector : IDisposable
     public StatsOptions Options => options;
     public long TokenCount => tokenCount;
 
+    /// <summary>Starts a batch for <see cref="Update(int, Tensor)"/>: <see cref="CountBatch"/>, remembered as the current batch.</summary>
+    public void BeginBatch(Tensor inputIds, Tensor attentionMask) => current = CountBatch(inputIds, attentionMask);
+
     /// <summary>
-    /// Starts a batch: validates the inputs and computes positions, the counted tokens and their n-grams once for all
+    /// Counts a batch: validates the inputs and computes positions, the counted tokens and their n-grams once for all
     /// layers. Pads (mask 0) never count; with <see cref="StatsOptions.IncludeFirstPosition"/> false, position 0 does not
     /// either. Throws <see cref="ArgumentException"/>, leaving the statistics unchanged, on a real token id outside
-    /// [0, vocabSize), a position ≥ maxLength, a mask value other than 0/1 or mismatched shapes.
+    /// [0, vocabSize), a position ≥ maxLength, a mask value other than 0/1 or mismatched shapes. Returns the handle
+    /// every captured layer's <see cref="Update(int, Tensor, CountedBatch)"/> of this batch takes.
     /// </summary>
-    public void BeginBatch(Tensor inputIds, Tensor attentionMask)
+    public CountedBatch CountBatch(Tensor inputIds, Tensor attentionMask)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (inputIds.ndim != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))
@@ -93,8 +98,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
             throw new ArgumentException($"A batch of {layout.Count} counted tokens is too large (at most {(1 << 24) - 1}, where float32 counts stay exact); split it.");
         if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
-        batch = layout;
-        Array.Clear(updated);
         tokenCount += layout.Count;
         sequenceCount += layout.Sequences;
         foreach (var p in layout.CountedPositions) positionTokenCounts[p]++;
@@ -105,5 +108,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
                 if (n == 1) unigrams[key]++;
                 else CollectionsMarshal.GetValueRefOrAddDefault(sparse[n - 1], key, out _)++;
             }
+        return new CountedBatch(this, layout, layers.Length);
     }
 }

@@ -1,0 +1,63 @@
+using OptNeurons.Stats;
+
+namespace OptNeurons.Capture;
+
+/// <summary>
+/// Combines the outputs of shards 0/n … n-1/n of one job into the statistics of the unsharded run. Exact counts add,
+/// so they always equal the unsharded run; the n-gram summaries merge by the Misra–Gries rule and equal it exactly
+/// when no summary overflowed (every neuron saw at most K distinct n-grams of each order). Where one did, the merged
+/// summary still bounds every count within its error, but differs from a single pass.
+/// </summary>
+public static class ShardMerge
+{
+    /// <summary>
+    /// Checks, loads and merges the shard folders (any order) and saves the result, with a <see cref="CaptureProgress"/>
+    /// of the unsharded job, to <paramref name="output"/>. Refuses, naming folders and values: a folder that is not a
+    /// finished capture, shards of different jobs (model, data, options), shards of different n, a shard given twice and
+    /// a missing shard.
+    /// </summary>
+    public static NeuronStats Run(IReadOnlyList<string> shardDirectories, string output)
+    {
+        if (shardDirectories.Count == 0) throw new ArgumentException("give at least one shard folder to merge.");
+        var shards = shardDirectories.Select(dir => (Dir: dir, Progress: Finished(dir))).ToList();
+        var first = shards[0];
+        foreach (var s in shards.Skip(1))
+            if (s.Progress.Job.Differences(first.Progress.Job, ignoreShard: true) is { Count: > 0 } d)
+                throw new ArgumentException($"{s.Dir} and {first.Dir} are shards of different jobs ({string.Join("; ", d)}).");
+
+        var specs = shards.Select(s => (s.Dir, Spec: ShardSpec.Parse(s.Progress.Job.Shard))).ToList();
+        int n = specs[0].Spec.Count;
+        var otherCount = specs.FirstOrDefault(s => s.Spec.Count != n);
+        if (otherCount.Dir is not null)
+            throw new ArgumentException($"shards overlap: {first.Dir} is shard {specs[0].Spec} but {otherCount.Dir} is shard {otherCount.Spec}; merge shards of one split (the same n).");
+        foreach (var group in specs.GroupBy(s => s.Spec.Index).Where(g => g.Count() > 1))
+            throw new ArgumentException($"shards overlap: shard {group.Key}/{n} is given twice ({string.Join(", ", group.Select(g => g.Dir))}).");
+        var missing = Enumerable.Range(0, n).Except(specs.Select(s => s.Spec.Index)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(i => $"{i}/{n}"))} missing: the merge would not cover the data.");
+
+        var ordered = specs.OrderBy(s => s.Spec.Index).Select(s => s.Dir).ToList();
+        var merged = NeuronStats.Load(ordered[0]);
+        foreach (var dir in ordered.Skip(1)) merged = NeuronStats.Merge(merged, NeuronStats.Load(dir));
+        // Every shard's manifest describes the whole data (the shard spec lives in capture.json), so the merged
+        // manifest keeps that description instead of Merge's "a + b": it then equals the unsharded run's.
+        merged = merged.WithData(first.Progress.Job.Data);
+        merged.Save(output);
+        var job = first.Progress.Job with { Shard = ShardSpec.Whole.ToString() };
+        new CaptureProgress
+        {
+            Job = job, SequencesDone = job.Sequences, ShardSequences = job.Sequences, Complete = true,
+            MergedFrom = ordered.Select(Path.GetFullPath).ToList(),
+        }.Write(output);
+        return merged;
+    }
+
+    static CaptureProgress Finished(string dir)
+    {
+        var progress = CaptureProgress.Read(dir)
+            ?? throw new ArgumentException($"{dir} has no {CaptureProgress.FileName}: not the output of a capture run (or of a run from before shards existed).");
+        if (!progress.Complete)
+            throw new ArgumentException($"{dir} is an unfinished shard ({progress.SequencesDone} of {progress.ShardSequences} sequences); rerun its capture to finish it.");
+        return progress;
+    }
+}

@@ -1,0 +1,47 @@
+using static TorchSharp.torch;
+
+namespace OptNeurons.Stats;
+
+public sealed partial class NeuronStatsCollector
+{
+    /// <summary>
+    /// A collector that continues from saved statistics as if it had counted them itself: every accumulator, the
+    /// n-gram summaries and the token counts are restored, so counting more batches gives exactly (byte for byte) what
+    /// one uninterrupted collector would. This differs from <see cref="NeuronStats.Merge"/>, whose summary merge
+    /// equals continued counting only while no summary overflows. Provenance is not part of the state: pass it to
+    /// <see cref="Result"/> again.
+    /// </summary>
+    /// <param name="device">Where the exact accumulators live from now on; CPU if null.</param>
+    public static NeuronStatsCollector Resume(NeuronStats saved, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        var m = saved.Manifest;
+        var c = new NeuronStatsCollector(m.Options, m.Layers, m.FfnDim, m.MaxLength, m.VocabSize, device);
+        try { c.Restore(saved); }
+        catch { c.Dispose(); throw; }
+        return c;
+    }
+
+    void Restore(NeuronStats saved)
+    {
+        int L = layers.Length;
+        using (NewDisposeScope())
+        using (inference_mode(false))   // the accumulators are normal tensors (see the constructor)
+        {
+            activeCounts.copy_(tensor(saved.ActiveCountsFlat).view(L, ffnDim));
+            if (positionActiveCounts is not null)
+                for (int l = 0; l < L; l++)
+                    positionActiveCounts[l].copy_(tensor(saved.PositionActiveCountsByLayer![l]).view(maxLength, ffnDim));
+        }
+        saved.PositionTokenCountsArray.CopyTo(positionTokenCounts, 0);
+        for (int o = 0; o < options.NgramOrders.Count; o++)
+        {
+            int n = options.NgramOrders[o];
+            sketches[o] = saved.Sketch(n).Clone();
+            var table = saved.OccurrenceTable(n);
+            if (n == 1) table.Dense!.CopyTo(unigrams, 0);
+            else for (int i = 0; i < table.Keys.Length; i++) sparse[n - 1][table.Keys[i]] = table.Counts[i];
+        }
+        (tokenCount, sequenceCount) = (saved.TokenCount, saved.SequenceCount);
+    }
+}

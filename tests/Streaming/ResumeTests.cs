@@ -1,0 +1,114 @@
+using OptNeurons.Capture;
+using OptNeurons.Loading;
+using OptNeurons.Stats;
+using OptNeurons.Tests.Support;
+using TorchSharp;
+using static OptNeurons.Tests.Streaming.StreamingTestData;
+
+namespace OptNeurons.Tests.Streaming;
+
+/// <summary>A capture killed at any stage resumes to byte-identical statistics, and refuses to mix jobs.</summary>
+public class ResumeTests
+{
+    sealed class Killed : Exception;
+
+    static LayerStreamedEngine Engine(string path) => new(Checkpoint.Open(path), torch.CPU, torch.ScalarType.Float32);
+
+    [Fact]
+    public void KillAtEveryStage_ResumesToTheUninterruptedBytes()
+    {
+        using var dir = new TempDirectory();
+        var path = Generated(dir.Path);
+        var engine = Engine(path);
+        var sequences = Sequences(14, 96, 24);   // chunks of 6: 6, 6, 2 sequences
+        var source = Source(engine.Checkpoint);
+        ResumableCapture.Run(engine, sequences, Settings(), source, dir.Sub("reference"));
+        var expected = Bytes(dir.Sub("reference"));
+
+        var stages = new List<(CaptureStage, int)>();
+        ResumableCapture.Run(engine, sequences, Settings(), source, dir.Sub("probe"), new() { Hook = (s, n) => stages.Add((s, n)) });
+        Assert.Equal(8, stages.Count);   // 2 checkpointed chunks × 3 stages, the last chunk, the final save
+        foreach (var (stage, done) in stages)
+        {
+            var output = dir.Sub($"killed-{stage}-{done}");
+            Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), source, output,
+                new() { Hook = (s, n) => { if ((s, n) == (stage, done)) throw new Killed(); } }));
+            // Resumed with another chunk size and the full-model engine: neither changes a number.
+            using var model = Pretrained.Load(path, "cpu", "float32");
+            ResumableCapture.Run(new FullModelEngine(model), sequences, Settings(chunk: 3), source, output);
+            AssertSameBytes(expected, Bytes(output));
+            Assert.False(Directory.Exists(Path.Combine(output, "partial")));
+            Assert.True(CaptureProgress.Read(output)!.Complete);
+        }
+    }
+
+    [Fact]
+    public void HalfWrittenCheckpoint_IsIgnoredAndRemoved_AndAFinishedRunIsNotRedone()
+    {
+        using var dir = new TempDirectory();
+        var engine = Engine(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var output = dir.Sub("out");
+        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
+            new() { Hook = (s, n) => { if (s == CaptureStage.ChunkCounted && n == 12) throw new Killed(); } }));
+        var stray = Directory.CreateDirectory(Path.Combine(output, "partial", "0000000012")).FullName;
+        File.WriteAllText(Path.Combine(stray, NeuronStats.TensorsFile), "killed while saving");
+        var resumed = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output);
+        Assert.False(Directory.Exists(stray));
+
+        var log = new StringWriter();
+        var again = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output, new() { Log = log });
+        Assert.Contains("already holds this job's finished statistics", log.ToString());
+        AssertSameBytes(Bytes(resumed), Bytes(again));
+    }
+
+    [Fact]
+    public void PartialRunOfAnotherJob_IsRefusedNamingFieldAndValues_UnlessRestarted()
+    {
+        using var dir = new TempDirectory();
+        var engine = Engine(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var output = dir.Sub("out");
+        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
+            new() { Hook = (s, _) => { if (s == CaptureStage.ProgressWritten) throw new Killed(); } }));
+        string Refusal(ICaptureEngine e, List<long[]> seqs, CaptureSettings settings, StatsSource source) =>
+            Assert.Throws<InvalidOperationException>(() => ResumableCapture.Run(e, seqs, settings, source, output)).Message;
+
+        var other = Engine(Generated(dir.Path, layers: 4));
+        var model = Refusal(other, sequences, Settings(), Source(other.Checkpoint));
+        Assert.Contains($"config_hash: {other.Config.Hash} vs {engine.Config.Hash}", model);   // this run's value first
+        Assert.Contains("layers: 4 vs 5", model);
+        var changed = sequences.Select(s => (long[])s.Clone()).ToList();
+        changed[9][1] = 5;
+        var data = Refusal(engine, changed, Settings(), Source(engine.Checkpoint));
+        Assert.Contains($"data_hash: {CaptureJob.HashSequences(changed)} vs {CaptureJob.HashSequences(sequences)}", data);
+        var options = Refusal(engine, sequences, Settings() with { Stats = new StatsOptions { SketchCapacity = 8 } }, Source(engine.Checkpoint));
+        Assert.Contains("options: IncludeFirstPosition=True, TrackPositions=True, NgramOrders=[1, 2, 3], SketchCapacity=8 vs ", options);
+        Assert.Contains("SketchCapacity=4", options);
+        Assert.Contains("batch_size: 2 vs 3", Refusal(engine, sequences, Settings() with { BatchSize = 2, ChunkSize = 6 }, Source(engine.Checkpoint)));
+        Assert.Contains("pass --restart", options);
+
+        var restarted = ResumableCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint), output, new() { Restart = true });
+        AssertSameBytes(Bytes(NeuronCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint))), Bytes(restarted));
+    }
+
+    [Fact]
+    public void StreamedCapture_KeepsLiveTensorCountFlat_AcrossChunks()
+    {
+        using var dir = new TempDirectory();
+        var engine = new LayerStreamedEngine(Checkpoint.Open(Generated(dir.Path)), torch.CPU, torch.ScalarType.Float32,
+            new StreamingOptions { Residual = ResidualPlace.Host });
+        var sequences = Sequences(18, 96, 24);
+        var settings = Settings(chunk: 3).Resolve(engine.Config, sequences);
+        NeuronCapture.Run(engine, sequences.Take(3).ToList(), settings, Source(engine.Checkpoint));   // warm-up
+        using var collector = NeuronCapture.NewCollector(engine, settings);
+        DisposeScopeManager.Statistics.Reset();
+        long baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        foreach (var chunk in NeuronCapture.Chunks(sequences, 0, sequences.Count, settings))
+        {
+            NeuronCapture.RunChunk(engine, collector, chunk, settings);
+            Assert.True(baseline == DisposeScopeManager.Statistics.ThreadTotalLiveCount, DisposeScopeManager.Statistics.ToString());
+        }
+        Assert.Equal(sequences.Sum(s => s.Length), collector.TokenCount);
+    }
+}

@@ -1,0 +1,74 @@
+using OptNeurons.Capture;
+using OptNeurons.Loading;
+using OptNeurons.Stats;
+using OptNeurons.Tests.Model;
+using OptNeurons.Tests.Support;
+using TorchSharp;
+using static OptNeurons.Tests.Streaming.StreamingTestData;
+
+namespace OptNeurons.Tests.Streaming;
+
+/// <summary>Layer-streamed capture gives the full-model capture's statistics, byte for byte.</summary>
+public class StreamedCaptureTests
+{
+    public static TheoryData<ResidualPlace, int?, int?> Cases => new()
+    {
+        { ResidualPlace.Device, null, 6 },
+        { ResidualPlace.Host, 2, 3 },
+        { ResidualPlace.Disk, 4, null },
+        { ResidualPlace.Disk, 1, 6 },
+    };
+
+    [Theory, MemberData(nameof(Cases))]
+    public void GeneratedCheckpoint_StreamedEqualsFullModel(ResidualPlace place, int? layers, int? chunk)
+    {
+        using var dir = new TempDirectory();
+        var path = Generated(dir.Path);
+        var checkpoint = Checkpoint.Open(path);
+        var sequences = Sequences(14, 96, 24);
+        var settings = Settings(layers, chunk);
+        using var model = Pretrained.Load(path, "cpu", "float32");
+        var full = NeuronCapture.Run(model, sequences, settings with { ChunkSize = null }, Source(checkpoint));
+        var engine = new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32,
+            new StreamingOptions { Residual = place, SpillDirectory = dir.Sub("spill") });
+        var streamed = NeuronCapture.Run(engine, sequences, settings, Source(checkpoint));
+
+        Assert.True(full.SketchError(0, 0, 1) >= 0);
+        Assert.Contains(Enumerable.Range(0, 32), f => full.SketchError(0, f, 3) > 0);   // summaries overflowed: order matters
+        AssertSameBytes(Bytes(full), Bytes(streamed));
+        if (place == ResidualPlace.Disk) Assert.Empty(Directory.EnumerateFiles(dir.Sub("spill")));   // the spill file is gone
+    }
+
+    [Theory]
+    [InlineData(ResidualPlace.Device, null)]
+    [InlineData(ResidualPlace.Disk, 2)]
+    public void Fixture_StreamedEqualsFullModel(ResidualPlace place, int? layers)
+    {
+        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        var sequences = Fixtures.StatsSequences();
+        var settings = new CaptureSettings { BatchSize = 4, ChunkSize = 8, LayerCount = layers };
+        var source = StatsSource.For("fixture", model.Config, "stats_sequences", seed: null);
+        var full = NeuronCapture.Run(model, sequences, settings, source);
+        var streamed = NeuronCapture.Run(LayerStreamedEngine.Open(Fixtures.TinyPreLn, "cpu", "float32", new StreamingOptions { Residual = place }),
+            sequences, settings, source);
+        AssertSameBytes(Bytes(full), Bytes(streamed));
+    }
+
+    [Fact]
+    public void NarrowerResidual_IsPartOfTheJob_AndOnlyNudgesTheCounts()
+    {
+        using var dir = new TempDirectory();
+        var checkpoint = Checkpoint.Open(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var engine = new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32,
+            new StreamingOptions { Residual = ResidualPlace.Disk, ResidualDtype = torch.ScalarType.BFloat16, SpillDirectory = dir.Sub("spill") });
+        var rounded = NeuronCapture.Run(engine, sequences, Settings(), Source(checkpoint));
+        var exact = NeuronCapture.Run(new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32), sequences, Settings(), Source(checkpoint));
+
+        Assert.Equal(exact.TokenCount, rounded.TokenCount);
+        double a = exact.ActiveCountsFlat.Sum(), b = rounded.ActiveCountsFlat.Sum();
+        Assert.InRange(Math.Abs(a - b) / a, 0, 0.05);
+        var job = CaptureJob.For(engine, sequences, Settings().Resolve(engine.Config, sequences), Source(checkpoint), ShardSpec.Whole);
+        Assert.Equal(("float32", "bfloat16"), (job.Dtype, job.ResidualDtype));
+    }
+}
