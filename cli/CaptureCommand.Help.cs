@@ -3,13 +3,18 @@ namespace OptNeurons.Cli;
 static partial class CaptureCommand
 {
     public const string Help = """
-        usage: optneurons capture --model DIR --out DIR (--text FILE... | --json FILE) [options]
+        usage: optneurons capture --model DIR --out DIR (--text FILE... | --json FILE | --data NAME) [options]
 
           --model DIR|ID       HuggingFace snapshot folder (config.json + weights; vocab.json + merges.txt for --text),
                                or a hub id such as facebook/opt-125m (downloaded into the shared HF cache)
           --revision REV       hub branch, tag or commit (default main)
           --text FILE...       plain-text documents; each is tokenized (</s> first) and cut into --max-length windows
           --json FILE          pre-tokenized {"input_ids": [[...]], "attention_mask": [[...]]} (mask optional)
+          --data NAME          a named corpus: sdk-docs (offline: the .NET SDK's API docs, analysis part) or a paper
+                               recipe (paper-section3, paper-section4, paper-section5; downloaded from the hub),
+                               sampled with --seed (default 0) and packed into --max-length sequences, </s> first
+          --tokens N           token budget for sdk-docs (default: all of it; recipes carry their own)
+          --full-length        keep only full --max-length sequences (every position equally often: positional analysis)
           --out DIR            output folder: stats.safetensors + manifest.json + capture.json (+ activations/logits)
           --batch-size N       sequences per forward pass (default 8, or chosen by --memory-budget)
           --max-length N       tokens per sequence, and positions tracked (default: max_position_embeddings)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OptNeurons.Capture;
+using OptNeurons.Corpus;
 using OptNeurons.Data;
 using OptNeurons.Hub;
 using OptNeurons.Loading;
@@ -13,7 +14,7 @@ namespace OptNeurons.Cli;
 /// <summary>optneurons capture: neuron statistics of a model over some input, saved for the analyses.</summary>
 static partial class CaptureCommand
 {
-    static readonly HashSet<string> Flags = ["--exclude-bos", "--no-positions", "--activations", "--logits", "--streamed", "--restart"];
+    static readonly HashSet<string> Flags = ["--exclude-bos", "--no-positions", "--activations", "--logits", "--streamed", "--restart", "--full-length"];
 
     public static int Run(IReadOnlyList<string> rawArgs)
     {
@@ -22,7 +23,11 @@ static partial class CaptureCommand
         string revision = a.Optional("--revision") ?? "main";
         var texts = a.All("--text");
         var json = a.Optional("--json");
-        if ((texts.Count > 0) == (json is not null)) throw new ArgumentException("give exactly one input: --text FILE... or --json FILE.");
+        var corpusName = a.Optional("--data");
+        if ((texts.Count > 0 ? 1 : 0) + (json is null ? 0 : 1) + (corpusName is null ? 0 : 1) != 1)
+            throw new ArgumentException("give exactly one input: --text FILE..., --json FILE or --data NAME.");
+        long? corpusTokens = a.Optional("--tokens") is { } t ? long.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : null;
+        bool fullLength = a.Flag("--full-length");
         int? batchSize = a.Optional("--batch-size") is null ? null : a.Int("--batch-size", 8);
         var settings = new CaptureSettings
         {
@@ -65,8 +70,11 @@ static partial class CaptureCommand
         if (maxLength > engine.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {engine.Config.MaxPositionEmbeddings}.");
         JsonTokenInput? input = json is null ? null : JsonTokenInput.Load(json);
-        var sequences = input?.Sequences ?? Tokenize(modelDir, texts, maxLength);
-        var data = json is not null ? $"json:{Path.GetFullPath(json)}" : "text:" + string.Join(",", texts.Select(Path.GetFullPath));
+        var corpus = corpusName is null ? null : BuildCorpus(corpusName, modelDir, maxLength, corpusTokens, seed ?? 0, fullLength);
+        var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
+        var data = json is not null ? $"json:{Path.GetFullPath(json)}"
+            : corpus is not null ? corpus.Spec.Describe()
+            : "text:" + string.Join(",", texts.Select(Path.GetFullPath));
         Console.Error.WriteLine($"capture: {sequences.Count} sequences, {sequences.Sum(q => q.Length):N0} tokens, model {modelDir}" +
                                 (streamed ? $", layer-streamed ({TorchRuntime.DtypeName(engine.Dtype)} on {engine.Device})" : ""));
         settings = settings with { MaxLength = maxLength };
@@ -105,6 +113,14 @@ static partial class CaptureCommand
         if (spill is not null && place != ResidualPlace.Disk) throw new ArgumentException("--spill DIR keeps the residual on disk; it contradicts --residual " + place.ToString().ToLowerInvariant() + ".");
         var dtype = a.Optional("--residual-dtype") is { } d ? TorchRuntime.ParseDtype(d, "--residual-dtype") : (ScalarType?)null;
         return new StreamingOptions { Residual = place, SpillDirectory = spill, ResidualDtype = dtype, Log = Console.Error };
+    }
+
+    /// <summary>A named corpus (sdk-docs or a paper recipe), sampled with the seed and packed into BOS-first sequences.</summary>
+    static CorpusSequences BuildCorpus(string name, string modelDir, int maxLength, long? tokens, long seed, bool fullLength)
+    {
+        var tokenizer = OptTokenizer.FromDirectory(modelDir);
+        return NamedCorpus.Build(name, text => tokenizer.Encode(text, addBos: false), tokenizer.BosId, seed,
+            new PackingOptions(maxLength, Packing.Concatenated, fullLength), tokens ?? NamedCorpus.WholeCorpus);
     }
 
     static List<long[]> Tokenize(string modelDir, IReadOnlyList<string> files, int maxLength)

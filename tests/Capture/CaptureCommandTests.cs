@@ -66,8 +66,27 @@ public class CaptureCommandTests
         Assert.False(stats.Options.IncludeFirstPosition);
     }
 
+    [Fact]
+    public void SdkDocsCorpus_IsSampledWithTheSeed_AndRecordedInTheManifest()
+    {
+        using var dir = new TempDirectory();
+        var config = SyntheticWeights.TinyConfig() with { VocabSize = 50272, MaxPositionEmbeddings = 16 };
+        var model = CheckpointWriter.Write(dir.Sub("model"), SyntheticWeights.Create(config, seed: 4), config);
+        Gpt2VocabularyFiles.WriteOptFiles(model);
+        string[] args = ["--model", model, "--data", "sdk-docs", "--tokens", "600", "--max-length", "16", "--full-length", "--seed", "7"];
+        Assert.Equal(0, CaptureCommand.Run([.. args, "--out", dir.Sub("a")]));
+        Assert.Equal(0, CaptureCommand.Run([.. args, "--out", dir.Sub("b")]));
+        var a = NeuronStats.Load(dir.Sub("a"));
+        Assert.Equal(a.ActiveCounts(0).ToArray(), NeuronStats.Load(dir.Sub("b")).ActiveCounts(0).ToArray());   // same seed, same sample
+        Assert.Equal(a.SequenceCount * 16, a.TokenCount);            // full-length only: every sequence fills all 16 positions
+        Assert.All(a.PositionTokenCounts.ToArray(), c => Assert.Equal(a.SequenceCount, c));
+        Assert.Contains("sdk-docs", a.Manifest.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(7, a.Manifest.Seed);
+    }
+
     [Theory]
     [InlineData(new[] { "--model", "m", "--out", "o" }, "give exactly one input")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--data", "x", "--json", "y" }, "give exactly one input")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--batch-size", "0" }, "--batch-size must be a positive integer")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--colour", "red" }, "unknown option(s): --colour")]
     [InlineData(new[] { "--out", "o", "--json", "x" }, "option --model is required")]
