@@ -25,14 +25,16 @@ public class NotebookHelpersTests
     }
 
     [Fact]
-    public void LayerSummary_DeadCounts_EqualTheReference()
+    public void LayerSummary_ShowsTheDeadNeuronRows_WhichEqualTheReference()
     {
         using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
         var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
         var stats = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown);
-        Assert.Equal(fixture.DeadCounts.Select(d => (long)d), LayerSummary.DeadCounts(stats));
-        var table = LayerSummary.Table(stats);
+        var rows = DeadNeurons.PerLayer(new ModelStats("fixture", model.NumLayers, stats));
+        Assert.Equal(fixture.DeadCounts, rows.Select(r => r.Dead));
+        var table = LayerSummary.Table(rows);
         Assert.Equal(3, table.Rows.Count);
+        Assert.Equal(fixture.DeadCounts[1], (int)table["dead"][1]!);
         Assert.Equal(100.0 * fixture.DeadCounts[1] / 128, (double)table["dead %"][1]!, 1e-12);
     }
 
