@@ -70,7 +70,7 @@ static partial class CaptureCommand
         if (maxLength > engine.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {engine.Config.MaxPositionEmbeddings}.");
         JsonTokenInput? input = json is null ? null : JsonTokenInput.Load(json);
-        var corpus = corpusName is null ? null : BuildCorpus(corpusName, modelDir, maxLength, corpusTokens, seed ?? 0, fullLength);
+        var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.WholeCorpus);
         var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
         var data = json is not null ? $"json:{Path.GetFullPath(json)}"
             : corpus is not null ? corpus.Spec.Describe()
@@ -113,14 +113,6 @@ static partial class CaptureCommand
         if (spill is not null && place != ResidualPlace.Disk) throw new ArgumentException("--spill DIR keeps the residual on disk; it contradicts --residual " + place.ToString().ToLowerInvariant() + ".");
         var dtype = a.Optional("--residual-dtype") is { } d ? TorchRuntime.ParseDtype(d, "--residual-dtype") : (ScalarType?)null;
         return new StreamingOptions { Residual = place, SpillDirectory = spill, ResidualDtype = dtype, Log = Console.Error };
-    }
-
-    /// <summary>A named corpus (sdk-docs or a paper recipe), sampled with the seed and packed into BOS-first sequences.</summary>
-    static CorpusSequences BuildCorpus(string name, string modelDir, int maxLength, long? tokens, long seed, bool fullLength)
-    {
-        var tokenizer = OptTokenizer.FromDirectory(modelDir);
-        return NamedCorpus.Build(name, text => tokenizer.Encode(text, addBos: false), tokenizer.BosId, seed,
-            new PackingOptions(maxLength, Packing.Concatenated, fullLength), tokens ?? NamedCorpus.WholeCorpus);
     }
 
     static List<long[]> Tokenize(string modelDir, IReadOnlyList<string> files, int maxLength)

@@ -8,6 +8,7 @@ try
         ["capture", .. var rest] => CaptureCommand.Run(rest),
         ["merge", .. var rest] => MergeCommand.Run(rest),
         ["train", .. var rest] => TrainCommand.Run(rest),
+        ["measure", .. var rest] => MeasureCommand.Run(rest),
         [] or ["help" or "--help" or "-h", ..] => Usage(Console.Out, 0),
         [var unknown, ..] => throw new ArgumentException($"unknown command '{unknown}'."),
     };
@@ -24,6 +25,7 @@ static int Usage(TextWriter w, int code)
     w.WriteLine(CaptureCommand.Help);
     w.WriteLine(MergeCommand.Help);
     w.WriteLine(TrainCommand.Help);
+    w.WriteLine(MeasureCommand.Help);
     return code;
 }
 

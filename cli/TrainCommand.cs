@@ -15,7 +15,7 @@ static class TrainCommand
           --out DIR              run folder: checkpoint/, final/ (fp16 model + MODEL_CARD.md), train.log; a run already
                                  there resumes from its last checkpoint (same settings and text required)
           model:    --layers N (4)  --hidden N (128)  --heads N (2)  --ffn N (4 x hidden)  --context T (128)
-                    --no-positions (the paper's NoPos model)
+                    --no-positions (the paper's NoPos model)  --post-ln (OPT-350m's LayerNorm placement)
           recipe:   --steps N (1000)  --batch-size N (8)  --lr X (2e-3)  --warmup N (80)  --final-lr-fraction X (0.1)
                     --weight-decay X (0.1)  --decay-positions  --no-decay-embeddings  --dropout X (0.1)  --seed N (1)
                     --bf16-head (output layer in bfloat16)  --held-out-fraction X (0.05)
@@ -24,7 +24,7 @@ static class TrainCommand
                     --time-budget MINUTES  --final-fp32
         """;
 
-    static readonly HashSet<string> Flags = ["--no-positions", "--decay-positions", "--no-decay-embeddings", "--bf16-head", "--final-fp32"];
+    static readonly HashSet<string> Flags = ["--no-positions", "--post-ln", "--decay-positions", "--no-decay-embeddings", "--bf16-head", "--final-fp32"];
 
     public static int Run(IReadOnlyList<string> rawArgs)
     {
@@ -37,6 +37,7 @@ static class TrainCommand
         {
             Layers = a.Int("--layers", 4), Hidden = hidden, Heads = a.Int("--heads", 2), FfnDim = a.Int("--ffn", 4 * hidden),
             Context = a.Int("--context", 128), LearnedPositions = !a.Flag("--no-positions"),
+            PostLayerNorm = a.Flag("--post-ln"),
             Steps = a.Int("--steps", 1000), BatchSize = a.Int("--batch-size", 8), PeakLr = Number(a, "--lr", 2e-3),
             WarmupSteps = NonNegative(a, "--warmup", 80), FinalLrFraction = Number(a, "--final-lr-fraction", 0.1),
             WeightDecay = Number(a, "--weight-decay", 0.1), DecayPositionEmbeddings = a.Flag("--decay-positions"),

@@ -35,7 +35,7 @@ public sealed record CorpusSpec(
         var c = CultureInfo.InvariantCulture;
         string mode = Packing == Packing.Concatenated ? "concatenated" : "per document";
         return string.Create(c, $"{Sequences:N0} sequences × T={SequenceLength} ({mode}{(FullLengthOnly ? ", full-length only" : "")}) ")
-            + string.Create(c, $"from {Tokens:N0} of {TokenBudget:N0} tokens, seed {Seed}: ")
+            + string.Create(c, $"from {Tokens:N0} of {(TokenBudget == long.MaxValue ? "all" : TokenBudget.ToString("N0", c))} tokens, seed {Seed}: ")
             + string.Join(", ", Sources.Select(s => string.Create(c, $"{s.Share * 100:0.##}% {s.Source}")));
     }
 }

@@ -16,6 +16,18 @@ public static class NamedCorpus
 
     public static IReadOnlyList<string> Names => [SdkDocs, .. Recipe.Names];
 
+    /// <summary>
+    /// <see cref="Build"/> with the tokenizer of a model folder, packed concatenated into BOS-first sequences of
+    /// <paramref name="sequenceLength"/> tokens: what the capture command, the notebooks and the model cards count on.
+    /// </summary>
+    public static CorpusSequences ForModel(string name, string modelDirectory, int sequenceLength, long seed, bool fullLengthOnly,
+                                           long tokenBudget = WholeCorpus, HubOptions? hub = null)
+    {
+        var tokenizer = Tokenization.OptTokenizer.FromDirectory(modelDirectory);
+        return Build(name, text => tokenizer.Encode(text, addBos: false), tokenizer.BosId, seed,
+                     new PackingOptions(sequenceLength, Packing.Concatenated, fullLengthOnly), tokenBudget, hub);
+    }
+
     /// <param name="tokenBudget">Tokens to sample for sdk-docs (recipes carry their own budget).</param>
     public static CorpusSequences Build(string name, Func<string, IReadOnlyList<int>> tokenize, int bosId, long seed,
                                         PackingOptions packing, long tokenBudget = WholeCorpus, HubOptions? hub = null)

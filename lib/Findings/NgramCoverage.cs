@@ -90,6 +90,19 @@ public static class NgramCoverage
         }).ToArray();
     }
 
+    /// <summary>
+    /// <see cref="Binned"/> rows of one model pivoted for a stacked chart: bin label → the bin's percent in each analysed
+    /// layer, layers in order, bins in their order (undetermined last).
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<double>> PercentByBin(IReadOnlyList<CoverageBinRow> rows)
+    {
+        var layers = rows.Select(r => r.Layer).Distinct().Order().ToArray();
+        var result = new Dictionary<string, IReadOnlyList<double>>();   // keeps insertion order while nothing is removed
+        foreach (var bin in rows.Select(r => r.Bin).Distinct())
+            result[bin] = layers.Select(l => rows.Where(r => r.Layer == l && r.Bin == bin).Sum(r => r.Percent)).ToArray();
+        return result;
+    }
+
     /// <summary>Per analysed layer: how many neurons have a coverage number and how exactly it is known.</summary>
     public static IReadOnlyList<CoverageLayerRow> Summary(ModelStats model, int n, CoverageOptions? options = null)
     {

@@ -5,6 +5,20 @@ namespace OptNeurons.Findings;
 public sealed record PositionalNeuron(string Model, int Layer, int NumLayers, double Depth, int Neuron,
                                       double MutualInformation, double Frequency, PatternType Type, bool Strong) : ILayerRow;
 
+/// <summary>Chart labels of the pattern types, as <see cref="Plots.HouseStyle"/> colours them.</summary>
+public static class PatternLabels
+{
+    /// <summary>"oscillatory", "both extremes (weak)", …: the type, and "(weak)" unless strong.</summary>
+    public static string Of(PatternType type, bool strong) => type switch
+    {
+        PatternType.Oscillatory => "oscillatory",
+        PatternType.BothExtremes => "both extremes",
+        PatternType.OneExtreme => "one extreme",
+        PatternType.Other => "other pattern",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    } + (strong ? "" : " (weak)");
+}
+
 /// <summary>How many positional neurons of one layer have one type and strength (Fig. 8's circles, long format).</summary>
 public sealed record PositionalLayerRow(string Model, int Layer, int NumLayers, double Depth, PatternType Type, bool Strong, int Neurons) : ILayerRow;
 

@@ -41,3 +41,26 @@ public static class Scaling
     public static IReadOnlyList<TRow> Stack<TRow>(IEnumerable<ModelStats> models, Func<ModelStats, IReadOnlyList<TRow>> analysis) =>
         models.SelectMany(analysis).ToArray();
 }
+
+/// <summary>
+/// A per-layer curve summarised the way the paper talks about it: the mean over the first half (layer l with 2·l &lt; L,
+/// as everywhere in the workbook) and over the second half, and the layer where it peaks. Unread values (null, NaN) are
+/// left out of the means.
+/// </summary>
+public sealed record LayerHalves(double FirstHalfMean, double SecondHalfMean, double Max, int MaxLayer, int NumLayers)
+{
+    public double MaxDepth => RelativeDepth.Of(MaxLayer, NumLayers);
+
+    public static LayerHalves Of(IReadOnlyList<double?> perLayer)
+    {
+        if (perLayer.Count == 0) throw new ArgumentException("there are no layers to summarise.", nameof(perLayer));
+        int layers = perLayer.Count;
+        var read = perLayer.Select((v, l) => (Value: v ?? double.NaN, Layer: l)).Where(x => !double.IsNaN(x.Value)).ToArray();
+        if (read.Length == 0) throw new ArgumentException("every value is missing.", nameof(perLayer));
+        double Mean(bool first) => read.Where(x => 2 * x.Layer < layers == first).Select(x => x.Value).DefaultIfEmpty(double.NaN).Average();
+        var peak = read.MaxBy(x => x.Value);   // the first layer among equal maxima
+        return new LayerHalves(Mean(true), Mean(false), peak.Value, peak.Layer, layers);
+    }
+
+    public static LayerHalves Of(IEnumerable<double> perLayer) => Of(perLayer.Select(v => (double?)v).ToArray());
+}

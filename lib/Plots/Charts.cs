@@ -67,14 +67,18 @@ public static class Charts
 
     /// <summary>
     /// One line per model over relative depth (default) or layer, each in its <see cref="HouseStyle.ModelColor"/>, so models
-    /// of different depths share one x axis.
+    /// of different depths share one x axis. Other series (keys that name no model) work too, in <see cref="HouseStyle.SeriesColors"/>.
     /// </summary>
     public static GenericChart ModelsOverlay(string claim, IReadOnlyDictionary<string, IReadOnlyList<double>> perModel, string yTitle, bool relativeDepth = true)
     {
-        var traces = perModel.Select(m =>
+        var traces = perModel.Select((m, i) =>
         {
-            var color = Color.fromString(HouseStyle.ModelColor(m.Key));
-            return CSharpChart.Line<double, double, string>(LayerAxis(m.Value.Count, relativeDepth), m.Value, ShowMarkers: true, Name: m.Key,
+            // A key that names no model ("new overall") takes the next series colour.
+            var model = HouseStyle.ModelColor(m.Key);
+            var color = Color.fromString(model == HouseStyle.OtherColor ? HouseStyle.SeriesColors[i % HouseStyle.SeriesColors.Count] : model);
+            // NaN marks a value that is not known (a marker unread in a paper's figure): no point is drawn there.
+            var points = LayerAxis(m.Value.Count, relativeDepth).Zip(m.Value).Where(p => !double.IsNaN(p.Second)).ToArray();
+            return CSharpChart.Line<double, double, string>(points.Select(p => p.First), points.Select(p => p.Second), ShowMarkers: true, Name: m.Key,
                                                              MarkerColor: color, LineColor: color);
         });
         var layers = perModel.Values.Select(v => v.Count).DefaultIfEmpty(0).Max();

@@ -27,11 +27,19 @@ public static class HouseStyle
     public static IReadOnlyList<(string Category, string Color)> Categories { get; } =
     [
         ("dead", "#9e9e9e"), ("token detector", "#2166ac"), ("positional", "#e08214"), ("other", "#d9d9d9"),
+        // Coverage bins (Figs 2, 12, 13), fewest n-grams darkest.
+        ("1-5", "#08306b"), ("6-10", "#2171b5"), ("11-50", "#6baed6"), ("51-100", "#c6dbef"), (">100", "#f0f0f0"), ("undetermined", "#fdd0a2"),
+        // Positional pattern types (Fig. 7's purple, red, green, yellow); the weak variant of each is paler.
+        ("oscillatory", "#6a3d9a"), ("oscillatory (weak)", "#cab2d6"), ("both extremes", "#e31a1c"), ("both extremes (weak)", "#fb9a99"),
+        ("one extreme", "#33a02c"), ("one extreme (weak)", "#b2df8a"), ("other pattern", "#d4a017"), ("other pattern (weak)", "#f7e3a1"),
     ];
+
+    /// <summary>Series that are neither a model size nor a category, in the order they come.</summary>
+    public static IReadOnlyList<string> SeriesColors { get; } = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
 
     /// <summary>
     /// The colour of a model, from the size in its name ("facebook/opt-1.3b", "opt-125m", a local folder named after one);
-    /// a name with "tiny" or "fixture" in it gets <see cref="TinyColor"/>, anything else grey.
+    /// a name with "tiny", "mini" or "fixture" in it gets <see cref="TinyColor"/>, anything else grey.
     /// </summary>
     public static string ModelColor(string model)
     {
@@ -39,7 +47,7 @@ public static class HouseStyle
         // The size follows a dash ("opt-13b"), so "13b" is never read out of "opt-1.3b".
         foreach (var (size, color) in SizeColors)
             if (name.Contains("-" + size, StringComparison.Ordinal) || name == size) return color;
-        return name.Contains("tiny", StringComparison.Ordinal) || name.Contains("fixture", StringComparison.Ordinal) ? TinyColor : OtherColor;
+        return new[] { "tiny", "mini", "fixture" }.Any(n => name.Contains(n, StringComparison.Ordinal)) ? TinyColor : OtherColor;
     }
 
     /// <summary>The colour of a neuron category (<see cref="Categories"/>), grey for unknown ones.</summary>

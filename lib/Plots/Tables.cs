@@ -11,6 +11,37 @@ namespace OptNeurons.Plots;
 /// </summary>
 public static class Tables
 {
+    /// <summary>
+    /// Rows (a findings record per layer, per neuron, …) as a DataFrame with one column per public property, in
+    /// declaration order: numbers and booleans keep their type, lists are joined with ", ", everything else is text.
+    /// </summary>
+    public static DataFrame Of<T>(IEnumerable<T> rows)
+    {
+        var list = rows.ToList();
+        var columns = typeof(T).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
+            .Select(p => Column(p.Name, p.PropertyType, list.Select(r => p.GetValue(r))));
+        return new DataFrame(columns);
+    }
+
+    static DataFrameColumn Column(string name, Type type, IEnumerable<object?> values) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var t when t == typeof(int) => new Int32DataFrameColumn(name, values.Select(v => (int?)v)),
+        var t when t == typeof(long) => new Int64DataFrameColumn(name, values.Select(v => (long?)v)),
+        var t when t == typeof(double) => new DoubleDataFrameColumn(name, values.Select(v => (double?)v)),
+        var t when t == typeof(float) => new SingleDataFrameColumn(name, values.Select(v => (float?)v)),
+        var t when t == typeof(bool) => new BooleanDataFrameColumn(name, values.Select(v => (bool?)v)),
+        _ => new StringDataFrameColumn(name, values.Select(Text)),
+    };
+
+    static string? Text(object? value) => value switch
+    {
+        null => null,
+        string s => s,
+        System.Collections.IEnumerable items => string.Join(", ", items.Cast<object?>().Select(Format)),
+        _ => Format(value),
+    };
+
     public static string ToHtml(DataFrame frame, int maxRows = 20)
     {
         var html = new StringBuilder("<table class=\"frame\"><thead><tr>");

@@ -28,7 +28,7 @@ public static class ModelCard
         void Row(string name, FormattableString value) => text.Append(CultureInfo.InvariantCulture, $"| {name} | {value.ToString(CultureInfo.InvariantCulture)} |\n");
 
         text.Append("# Model card: a small OPT trained by OptNeurons\n\n");
-        text.Append("An OPT-architecture language model (pre-LN, ReLU FFN, tied embeddings) trained from scratch on the CPU by ");
+        text.Append($"An OPT-architecture language model ({(c.DoLayerNormBefore ? "pre-LN" : "post-LN, like OPT-350m")}, ReLU FFN, tied embeddings) trained from scratch on the CPU by ");
         text.Append("`OptNeurons.Training.Trainer`, so the project has a model of its own to study dead, n-gram and positional neurons in. ");
         text.Append("Load it with `Pretrained.Load(folder)`; HF transformers' `OPTForCausalLM.from_pretrained` reads it too");
         text.Append(c.HasLearnedPositions ? ".\n\n" : " except for `position_embedding_type: \"none\"` (no positions), which only this project implements.\n\n");

@@ -21,6 +21,11 @@ public sealed record TrainingSettings
     public int VocabSize { get; init; } = 50272;
     /// <summary>false trains the paper's NoPos model (§5.4): no position embedding at all, causality alone orders tokens.</summary>
     public bool LearnedPositions { get; init; } = true;
+    /// <summary>
+    /// true trains OPT-350m's layout: LayerNorm after each attention and FFN block (do_layer_norm_before false) and no
+    /// final LayerNorm, the variant the paper singles out (§6) for having no dead neurons and no n-gram neurons.
+    /// </summary>
+    public bool PostLayerNorm { get; init; }
     /// <summary>T: each sequence is BOS plus T − 1 tokens; also the model's max_position_embeddings.</summary>
     public int Context { get; init; } = 128;
 
@@ -72,7 +77,7 @@ public sealed record TrainingSettings
     {
         VocabSize = VocabSize, HiddenSize = Hidden, NumHiddenLayers = Layers, FfnDim = FfnWidth, NumAttentionHeads = Heads,
         MaxPositionEmbeddings = Context, Dropout = Dropout, AttentionDropout = AttentionDropout, InitStd = InitStd,
-        PositionEmbeddingType = LearnedPositions ? "learned" : "none",
+        PositionEmbeddingType = LearnedPositions ? "learned" : "none", DoLayerNormBefore = !PostLayerNorm,
     }.Validate("training settings");
 
     /// <summary>Learning rate of update number <paramref name="step"/> (1-based): linear warm-up, then linear decay to the final fraction.</summary>

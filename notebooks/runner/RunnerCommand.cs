@@ -16,8 +16,10 @@ public static class RunnerCommand
             usage: dotnet run --project notebooks/runner -c Release -- [options]
               --only NAME       run the notebooks whose name starts with NAME ("00", "00-does-our"); repeatable
               --out DIR         where outputs go (default: artifacts/notebooks under the repository)
-              --model M         model folder or hub id        (sets OPTNEURONS_MODEL; default: the reference fixture)
-              --corpus C        corpus for the findings       (sets OPTNEURONS_CORPUS)
+              --model M         model folder or hub id        (sets OPTNEURONS_MODEL; default: data/models/opt-mini)
+              --corpus C        corpus for the findings       (sets OPTNEURONS_CORPUS; default: sdk-docs)
+              --tokens N        token budget of the corpus    (sets OPTNEURONS_TOKENS; default: all of sdk-docs)
+              --scaling M,M     models notebook 04 overlays   (sets OPTNEURONS_SCALING_MODELS; default: the model)
               --device D        auto | cpu | cuda             (sets OPTNEURONS_DEVICE)
               --dtype T         auto | float32 | bfloat16     (sets OPTNEURONS_DTYPE)
               --seed N          seed for sampling             (sets OPTNEURONS_SEED)
@@ -31,7 +33,8 @@ public static class RunnerCommand
         bool quiet = false;
         var variables = new Dictionary<string, string>
         {
-            ["--model"] = NotebookSettings.ModelVariable, ["--corpus"] = NotebookSettings.CorpusVariable,
+            ["--model"] = NotebookSettings.ModelVariable, ["--corpus"] = NotebookSettings.CorpusVariable, ["--tokens"] = NotebookSettings.TokensVariable,
+            ["--scaling"] = NotebookSettings.ScalingModelsVariable,
             ["--device"] = NotebookSettings.DeviceVariable, ["--dtype"] = NotebookSettings.DtypeVariable, ["--seed"] = NotebookSettings.SeedVariable,
         };
         for (int i = 0; i < args.Length; i++)

@@ -84,14 +84,39 @@ public class CoverageTests
     }
 
     [Fact]
-    public void PerNeuron_Refuses_WhenPositionZeroCannotBeSubtractedExactly()
+    public void SeparatorBos_GivesBoundsThatHoldTheExactCoverage_AndDetectorsThatAreTrue()
     {
-        // BOS also in the middle: BOS-initial bigrams cannot be split between position 0 and later.
+        // BOS also separates documents mid-sequence, so a BOS-initial n-gram's count mixes position 0 and later: the
+        // analysis must bound it. A capture without position 0 knows the exact answer to compare with.
+        var rng = new Random(11);
+        long[][] seqs = Enumerable.Range(0, 60).Select(_ => new long[] { HandStats.Bos }.Concat(
+            Enumerable.Range(0, 7).Select(_ => rng.Next(4) == 0 ? HandStats.Bos : (long)rng.Next(3, 9))).ToArray()).ToArray();
+        Fires fires = (_, n, _, p, ids) => p == 0 ? n % 2 == 0 : (ids[p] + n + (p > 1 ? ids[p - 1] : 0)) % 3 == 0 || (n == 5 && ids[p] == 4);
+        var with = HandStats.Model(HandStats.Capture(seqs, 6, fires));
+        var without = HandStats.Model(HandStats.Capture(seqs, 6, fires, new StatsOptions { IncludeFirstPosition = false }));
+        Assert.Equal(NgramCoverage.PerNeuron(without, 1), NgramCoverage.PerNeuron(with, 1));   // unigrams stay exact
+        for (int n = 2; n <= 3; n++)
+        {
+            var exact = NgramCoverage.PerNeuron(without, n).ToDictionary(c => (c.Layer, c.Neuron));
+            var bounded = NgramCoverage.PerNeuron(with, n);
+            Assert.Equal(exact.Count, bounded.Count);
+            foreach (var b in bounded)
+            {
+                var e = exact[(b.Layer, b.Neuron)];
+                Assert.True(e.Exact);
+                Assert.Equal(e.Activations, b.Activations);
+                Assert.InRange(e.Lower, b.Lower, b.Upper ?? int.MaxValue);
+            }
+            var options = DetectorOptions.Tokens with { N = n, MinOccurrences = 1, MaxCoverage = 50 };
+            var truth = NgramDetectors.Find(without, options).Detectors.Select(d => (d.Layer, d.Neuron)).ToHashSet();
+            Assert.Subset(truth, NgramDetectors.Find(with, options).Detectors.Select(d => (d.Layer, d.Neuron)).ToHashSet());
+        }
+    }
+
+    [Fact]
+    public void PerNeuron_Refuses_WhenPositionsWereNotTracked()
+    {
         long[][] seqs = [[HandStats.Bos, 5, HandStats.Bos, 6], [HandStats.Bos, 5]];
-        var model = HandStats.Model(HandStats.Capture(seqs, 2, (_, _, _, _, _) => true));
-        Assert.Equal(2, NgramCoverage.PerNeuron(model, 1).Count);   // unigrams: exact subtraction still works
-        var e = Assert.Throws<InvalidOperationException>(() => NgramCoverage.PerNeuron(model, 2));
-        Assert.Contains("also occurs after position 0", e.Message);
         var noPositions = HandStats.Model(HandStats.Capture(seqs, 2, (_, _, _, _, _) => true,
             new StatsOptions { IncludeFirstPosition = false, TrackPositions = false }));
         Assert.Equal(2, NgramCoverage.PerNeuron(noPositions, 1).Count);

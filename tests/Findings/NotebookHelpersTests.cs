@@ -48,14 +48,26 @@ public class NotebookHelpersTests
     }
 
     [Fact]
-    public void Settings_DefaultToTheFixture_FoundFromTheRepository()
+    public void Settings_DefaultToTheEmbeddedModel_FoundFromTheRepository()
     {
         if (Environment.GetEnvironmentVariable(NotebookSettings.ModelVariable) is { Length: > 0 }) return;   // a user's choice wins
         var settings = NotebookSettings.FromEnvironment(AppContext.BaseDirectory);
-        Assert.True(settings.ModelIsFixture);
-        Assert.Equal("opt-tiny-pre-ln", settings.ModelName);
+        Assert.False(settings.ModelIsFixture);
+        Assert.Equal("opt-mini", settings.ModelName);
+        Assert.Equal([settings.Model], settings.ScalingModels);
         Assert.Null(settings.Revision);
         Assert.Contains("seed     0", settings.Banner(), StringComparison.Ordinal);
+        Assert.Contains("corpus   sdk-docs, all of it", settings.Banner(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tables_Of_MakesOneColumnPerProperty_KeepingNumbersAndJoiningLists()
+    {
+        var frame = Tables.Of(new[] { new { layer = 2, share = 0.5, tokens = (IReadOnlyList<int>)[7, 9], name = "a" } });
+        Assert.Equal(["layer", "share", "tokens", "name"], frame.Columns.Select(c => c.Name));
+        Assert.Equal(2, (int)frame["layer"][0]!);
+        Assert.Equal(0.5, (double)frame["share"][0]!);
+        Assert.Equal("7, 9", (string)frame["tokens"][0]!);
     }
 
     [Fact]

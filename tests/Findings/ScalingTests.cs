@@ -43,3 +43,29 @@ public class ScalingTests
         Assert.Equal("hello Ġworld", NgramText.Of(tok, Pack(32, 37), 2));
     }
 }
+
+public class LayerHalvesTests
+{
+    [Fact]
+    public void HalvesSplitAtTheMiddleLayer_SkipUnreadValues_AndFindTheFirstPeak()
+    {
+        // L = 5: the first half is layers 0, 1, 2 (2·l < 5), the second 3, 4.
+        var halves = LayerHalves.Of([10.0, null, 40.0, 2.0, 40.0]);
+        Assert.Equal(25.0, halves.FirstHalfMean);
+        Assert.Equal(21.0, halves.SecondHalfMean);
+        Assert.Equal((40.0, 2), (halves.Max, halves.MaxLayer));
+        Assert.Equal(0.5, halves.MaxDepth);
+        Assert.Throws<ArgumentException>(() => LayerHalves.Of(new double?[] { null, null }));
+    }
+
+    [Fact]
+    public void PaperFigures_CoverEveryLayer_AndAgreeWithTheText()
+    {
+        foreach (var model in PaperFigures.Models)
+            Assert.Equal(PaperFigures.Layers(model), PaperFigures.DeadPercent(model).Count);
+        Assert.True(LayerHalves.Of(PaperFigures.DeadPercent("66b")).Max > PaperFigures.DeadPercentAbove66b);
+        // The digitised detectors of 66b sum to within 2 % of the 5351 the text states.
+        Assert.InRange(PaperFigures.TokenDetectors("66b").Sum()!.Value, 0.98 * PaperFigures.TokenDetectors66b, 1.02 * PaperFigures.TokenDetectors66b);
+        Assert.Equal(32, PaperFigures.TokenDetectors("66b").Count);
+    }
+}

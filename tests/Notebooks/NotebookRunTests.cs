@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OptNeurons.Findings;
 using OptNeurons.Notebooks;
 using OptNeurons.Plots;
 using OptNeurons.Tests.Support;
+using OptNeurons.Workbook;
 using Xunit.Abstractions;
 
 namespace OptNeurons.Tests.Notebooks;
@@ -46,6 +48,45 @@ public class NotebookRunTests(ITestOutputHelper output)
         Assert.DoesNotContain("cdn.plot.ly", page, StringComparison.Ordinal);
         Assert.Contains("<h1", html, StringComparison.Ordinal);   // markdown rendered
         Assert.Contains(Path.GetFileName(notebook.HtmlPath), File.ReadAllText(report.IndexPath), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every findings notebook, headless on the embedded model and corpus (the README's main job): each must pass all
+    /// of its checks, and the numbers its prose states must equal the library's answer on the same statistics.
+    /// </summary>
+    [Fact]
+    public async Task FindingsNotebooks_RunHeadlessOnTheEmbeddedModel_AndStateTheLibrarysNumbers()
+    {
+        using var temp = new TempDirectory();
+        string[] findings = ["01", "02", "03", "04", "05"];
+        var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = RepoNotebooks, OutputDirectory = temp.Path, Only = findings });
+
+        Assert.Equal(findings.Length, report.Notebooks.Count);
+        foreach (var notebook in report.Notebooks)
+        {
+            Assert.True(notebook.Succeeded, $"{notebook.Name}: {notebook.Failure}");
+            output.WriteLine($"{notebook.Name} ran in {notebook.Duration.TotalSeconds:F1} s");
+        }
+
+        var settings = NotebookSettings.FromEnvironment(RepoNotebooks);
+        Assert.Equal(NotebookSettings.DefaultModel, settings.Model);
+        using var model = settings.LoadModel();
+        var m = new ModelStats(settings.ModelName, model.NumLayers, settings.Statistics(model, settings.Data(model.Config)));
+        string Stated(string notebook, string pattern) =>
+            AllText(report.Notebooks.Single(n => n.Name.StartsWith(notebook, StringComparison.Ordinal))).Select(t => Regex.Match(t, pattern))
+                .Single(x => x.Success).Groups[1].Value;
+
+        Assert.Equal(DeadNeurons.PerLayer(m).Sum(r => r.Dead), int.Parse(Stated("01", @"dead before training \(on [\d,]+ tokens\), (\d+) after"), CultureInfo.InvariantCulture));
+        // Notebook 03 studies the NoPos twin's detectors when the default model has none (it has none today).
+        var detectors = NgramDetectors.Find(m);
+        using var twin = settings.LoadModel(NotebookSettings.NoPosModel);
+        var subject = detectors.Detectors.Count > 0 ? model : twin;
+        if (detectors.Detectors.Count == 0)
+            detectors = NgramDetectors.Find(new ModelStats("opt-mini-nopos", twin.NumLayers, settings.Statistics(twin, settings.Data(twin.Config), NotebookSettings.NoPosModel)));
+        Assert.Equal(detectors.Detectors.Count, int.Parse(Stated("03", @"of (\d+) detectors push their own tokens down"), CultureInfo.InvariantCulture));
+        Assert.Equal(Suppression.Overall(Suppression.PerDetector(subject, detectors)).MeanBelowZero,
+                     int.Parse(Stated("03", @"(\d+) of \d+ detectors push their own tokens down"), CultureInfo.InvariantCulture));
+        Assert.Equal(PositionalNeurons.Find(m).Count, int.Parse(Stated("05", @", trained (\d+)"), CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -88,4 +88,19 @@ public class SnapshotTests
         Assert.False(loaded.Config.HasLearnedPositions);
         Assert.True(TensorAssert.Identical(Logits(model), Logits(loaded)), "NoPos logits differ after save and load");
     }
+
+    [Fact]
+    public void PostLnSnapshot_IsOpt350msLayout_AndLoadsBack()
+    {
+        using var temp = new TempDirectory();
+        using var scope = NewDisposeScope();
+        using var model = Trained(TinyRuns.Settings with { PostLayerNorm = true });
+        HfSnapshot.Write(model, temp.Path, ScalarType.Float32, HfSnapshot.EnsureTokenizer(temp.Sub("tokenizer")));
+        Assert.False((bool)Config(temp.Path)["do_layer_norm_before"]!);
+        var keys = SafeTensors.ReadHeader(Path.Combine(temp.Path, HfSnapshot.WeightsFile)).Entries.Keys;
+        Assert.DoesNotContain(keys, k => k.Contains("final_layer_norm", StringComparison.Ordinal) && !k.Contains("layers.", StringComparison.Ordinal));
+        using var loaded = Pretrained.Load(temp.Path, "cpu", "float32");
+        Assert.False(loaded.Config.HasFinalLayerNorm);
+        Assert.True(TensorAssert.Identical(Logits(model), Logits(loaded)), "post-LN logits differ after save and load");
+    }
 }
