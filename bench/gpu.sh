@@ -30,6 +30,10 @@ layers=${BENCH_LAYERS:-$d_layers} batch=${BENCH_BATCH:-$d_batch} length=${BENCH_
 sequences=${BENCH_SEQUENCES:-$d_sequences} repeats=${BENCH_REPEATS:-$d_repeats} warmup=${BENCH_WARMUP:-1}
 tokens66=${BENCH_TOKENS_66B:-20000000}
 mkdir -p "$work"
+export PYTHONUNBUFFERED=1   # progress lines as they happen, also through a pipe
+# Every step runs under `timeout`, each capped so that the whole script ends within 450 s (the call allows 10 minutes).
+deadline=$((SECONDS + 450))
+limit() { local left=$((deadline - SECONDS - ${2:-0})); [ "$left" -lt "$1" ] && echo $((left > 10 ? left : 10)) || echo "$1"; }
 
 echo "== bench/gpu.sh: OPT-1.3b shape ($layers layers, d 2048, 32 heads, ffn 8192), bfloat16 on $device, $sequences × $length tokens =="
 missing=()
@@ -62,7 +66,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
 elif ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   missing+=("OptNeurons side: dotnet has no 10.x SDK (found: $(dotnet --list-sdks 2>/dev/null | cut -d' ' -f1 | tr '\n' ' '))")
 elif [ ! -d "$nuget/$runtime_pkg" ]; then
-  missing+=("OptNeurons side: ${runtime_pkg%/*} ${runtime_pkg#*/} is not in the NuGet cache ($nuget); the build switch -p:TorchBackend=$backend restores it (with LibTorch's CUDA packages, several GB) from nuget.org: that needs internet access, which the lent GPU machines lack (and the development machines cannot restore it)")
+  if [ "$backend" = cuda ]; then
+    missing+=("OptNeurons side: TorchSharp-cuda-linux 0.107.0 is not in the NuGet cache ($nuget); the build switch -p:TorchBackend=cuda restores it (with LibTorch's CUDA packages, several GB) from nuget.org: that needs internet access, which the lent GPU machines lack (and the development machines cannot restore it)")
+  else
+    missing+=("OptNeurons side: ${runtime_pkg%/*} ${runtime_pkg#*/} is not in the NuGet cache ($nuget); a plain dotnet build restores it from nuget.org")
+  fi
 else
   echo "dotnet:     $(dotnet --version), ${runtime_pkg%/*} ${runtime_pkg#*/} in $nuget"
   cs_ok=1
@@ -73,7 +81,7 @@ for m in "${missing[@]}"; do echo "missing:    $m"; done
 
 # --- build the OptNeurons side (restore is offline: it works only from the NuGet cache) ------------------------------
 if [ "$cs_ok" = 1 ]; then
-  if timeout 150 dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
+  if timeout "$(limit 120)" dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
     bench=(dotnet artifacts/bin/Throughput/release/Throughput.dll)
   else
     rc=$? cs_ok=0
@@ -86,10 +94,10 @@ fi
 model="$work/opt1.3b-L$layers" ids="$work/ids-$sequences-x-$length.json"
 shape=(--layers "$layers" --hidden 2048 --heads 32 --ffn 8192 --storage bfloat16 --sequences "$sequences" --length "$length")
 if [ "$cs_ok" = 1 ]; then
-  timeout 180 "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
+  timeout "$(limit 120)" "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
 else
   # No .NET: the baseline writes a checkpoint of the same shape and distribution itself (torch's RNG, other values).
-  timeout 180 "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
+  timeout "$(limit 120)" "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
     { echo "writing the checkpoint failed (rc $?)" >&2; exit 1; }
 fi
 
@@ -97,7 +105,8 @@ fi
 baseline=() note=""
 if [ "$py_ok" = 1 ]; then
   rm -f "$work/pytorch.json"
-  if timeout 200 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
+  reserve=0; [ "$cs_ok" = 1 ] && reserve=150   # keep time for the OptNeurons side
+  if timeout "$(limit 200 $reserve)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
        --out "$work/pytorch.json" --device "$device" --dtypes bfloat16 --batch "$batch" --repeats "$repeats" --warmup "$warmup" \
        --project "$tokens66"; then
     baseline=(--baseline "$work/pytorch.json")
@@ -110,7 +119,7 @@ fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
 if [ "$cs_ok" = 1 ]; then
-  timeout 240 "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
+  timeout "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
     --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" ||
     echo "OptNeurons side failed or ran out of time (rc $?)" >&2
 else

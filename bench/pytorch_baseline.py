@@ -153,7 +153,7 @@ def load_model(snapshot, dtype, device, impl):
             except TypeError:
                 model = OPTForCausalLM.from_pretrained(snapshot, torch_dtype=dtype)
             attention = getattr(model.config, "_attn_implementation", "?")
-            model = model.to(device).eval()
+            model = model.to(device=device, dtype=dtype).eval()   # older releases take dtype= as a config field
             return model, model.model.decoder.layers, f"transformers {transformers.__version__} OPTForCausalLM, attention {attention}"
         except Exception as e:   # not installed, or refused the snapshot: fall back, and say so
             if impl == "transformers":
