@@ -52,10 +52,9 @@ source bench/find-torch.sh
 find_torch_python
 py_ok=0
 if [ -n "$python" ]; then
-  torch_info=$("$python" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda, "available" if torch.cuda.is_available() else "not available")' 2>&1)
-  echo "PyTorch:    $torch_info ($python)"
-  if [ "$device" = cpu ] || [[ "$torch_info" == *" available" && "$torch_info" != *"not available" ]]; then py_ok=1
-  else missing+=("PyTorch side: $python has torch $torch_info: no CUDA device through torch"); fi
+  echo "PyTorch:    $torch_version, $torch_cuda ($python)"
+  if [ "$device" = cpu ] || [[ "$torch_cuda" != *"not available" ]]; then py_ok=1
+  else missing+=("PyTorch side: $python has torch $torch_version, $torch_cuda: no CUDA device through torch"); fi
 else
   missing+=("PyTorch side: $python_note")
 fi
@@ -81,7 +80,7 @@ for m in "${missing[@]}"; do echo "missing:    $m"; done
 
 # --- build the OptNeurons side (restore is offline: it works only from the NuGet cache) ------------------------------
 if [ "$cs_ok" = 1 ]; then
-  if timeout "$(limit 120)" dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
+  if timeout -k 10 "$(limit 120)" dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
     bench=(dotnet artifacts/bin/Throughput/release/Throughput.dll)
   else
     rc=$? cs_ok=0
@@ -94,10 +93,10 @@ fi
 model="$work/opt1.3b-L$layers" ids="$work/ids-$sequences-x-$length.json"
 shape=(--layers "$layers" --hidden 2048 --heads 32 --ffn 8192 --storage bfloat16 --sequences "$sequences" --length "$length")
 if [ "$cs_ok" = 1 ]; then
-  timeout "$(limit 120)" "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
+  timeout -k 10 "$(limit 120)" "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
 else
   # No .NET: the baseline writes a checkpoint of the same shape and distribution itself (torch's RNG, other values).
-  timeout "$(limit 120)" "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
+  timeout -k 10 "$(limit 120)" "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
     { echo "writing the checkpoint failed (rc $?)" >&2; exit 1; }
 fi
 
@@ -106,7 +105,7 @@ baseline=() note=""
 if [ "$py_ok" = 1 ]; then
   rm -f "$work/pytorch.json"
   reserve=0; [ "$cs_ok" = 1 ] && reserve=150   # keep time for the OptNeurons side
-  if timeout "$(limit 200 $reserve)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
+  if timeout -k 10 "$(limit 200 $reserve)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
        --out "$work/pytorch.json" --device "$device" --dtypes bfloat16 --batch "$batch" --repeats "$repeats" --warmup "$warmup" \
        --project "$tokens66"; then
     baseline=(--baseline "$work/pytorch.json")
@@ -119,7 +118,7 @@ fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
 if [ "$cs_ok" = 1 ]; then
-  timeout "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
+  timeout -k 10 "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
     --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" ||
     echo "OptNeurons side failed or ran out of time (rc $?)" >&2
 else

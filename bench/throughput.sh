@@ -33,7 +33,7 @@ ids="$work/ids-$batch-x-$length.json"
 baseline=() note=""
 find_torch_python
 if [ -n "$python" ]; then
-  echo "PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($python)" >&2
+  echo "PyTorch: $torch_version ($python)" >&2
   rm -f "$work/pytorch.json"
   # Debian sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old-OpenBLAS safety; they halve its GEMM speed. Unset here only.
   if env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
