@@ -136,7 +136,7 @@ static class Measure
             double t = Median(times), gemmFlops = 2.0 * m * inputs * outputs;
             flops += count * gemmFlops;
             seconds += count * t;
-            parts.Add($"{name} {m}×{inputs}·{inputs}×{outputs} {gemmFlops / t / 1e9:F0}");
+            parts.Add($"{name} {m}×{inputs}·{inputs}×{outputs} {gemmFlops / t / 1e9:F1}");
         }
         return (flops / seconds, string.Join(", ", parts) + " GFLOP/s");
     }
@@ -157,7 +157,7 @@ static class Measure
 
     static void Synchronize(Device device)
     {
-        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
+        if (device.type == DeviceType.CUDA) cuda.synchronize();   // the current device: the model's, as ResolveDevice picks it
     }
 
     static double Median(List<double> values)
