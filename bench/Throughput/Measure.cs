@@ -62,42 +62,39 @@ static class Measure
         var (peak, detail) = GemmPeak(config, (long)s.Batch * length, scalar, device, s.Repeats);
         using var model = Pretrained.Load(s.ModelDir, device.ToString(), dtype);
         int layers = config.NumHiddenLayers;
+        int[] captured = Enumerable.Range(0, layers).ToArray();
 
-        // A forward pass alone: what the capture would cost without statistics (no hooks, no collector).
-        double forward = Median(Time(s, device, () =>
-        {
-            using var _ = inference_mode();
-            foreach (var (ids, mask) in batches)
-            {
-                using var scope = NewDisposeScope();
-                model.Decoder.Run(ids.to(device), mask.to(device), layers);
-            }
-        }));
-
-        // The capture path itself. One collector per variant counts every repeat, as a long run's collector does: the
-        // steady state. Its allocation and the final Result copy happen once per run and are reported apart.
-        var countsOnly = new StatsOptions { TrackPositions = false, NgramOrders = [] };
-        double counts = CaptureMedian(s, model, device, config, length, batches, countsOnly, out _, out _);
-        double capture = CaptureMedian(s, model, device, config, length, batches, new StatsOptions(), out double fixedCost, out double density);
-        return new Report.Row(dtype, peak, detail, forward, counts, capture, fixedCost, density);
-    }
-
-    static double CaptureMedian(Settings s, OptForCausalLM model, Device device, OptConfig config, int length,
-                                List<(Tensor InputIds, Tensor AttentionMask)> batches, StatsOptions options, out double fixedCost, out double density)
-    {
-        int layers = config.NumHiddenLayers;
+        // The capture path itself: one collector per variant counts every repeat, as a long run's collector does (the
+        // steady state). The default collector's allocation and final Result copy happen once per run: timed apart.
         var clock = Stopwatch.StartNew();
-        using var collector = new NeuronStatsCollector(options, Enumerable.Range(0, layers).ToArray(), config.FfnDim, length, config.VocabSize, device);
+        using var full = new NeuronStatsCollector(new StatsOptions(), captured, config.FfnDim, length, config.VocabSize, device);
         double setup = clock.Elapsed.TotalSeconds;
+        using var counts = new NeuronStatsCollector(new StatsOptions { TrackPositions = false, NgramOrders = [] }, captured,
+                                                    config.FfnDim, length, config.VocabSize, device);
         var engine = new FullModelEngine(model);
-        double median = Median(Time(s, device, () => engine.Run(collector, batches, layers)));
+        Action[] variants =
+        [
+            () =>   // a forward pass alone: what the capture costs without statistics (no hooks, no collector)
+            {
+                using var _ = inference_mode();
+                foreach (var (ids, mask) in batches)
+                {
+                    using var scope = NewDisposeScope();
+                    model.Decoder.Run(ids.to(device), mask.to(device), layers);
+                }
+            },
+            () => engine.Run(counts, batches, layers),   // active counts only
+            () => engine.Run(full, batches, layers),     // default statistics
+        ];
+        var times = Time(s, device, variants);
+
         clock.Restart();
-        var stats = collector.Result();
-        fixedCost = setup + clock.Elapsed.TotalSeconds;
+        var stats = full.Result();
+        double fixedCost = setup + clock.Elapsed.TotalSeconds;
         long active = 0;
         foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
-        density = active / ((double)stats.TokenCount * layers * config.FfnDim);
-        return median;
+        double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
+        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), fixedCost, density);
     }
 
     /// <summary>
@@ -141,16 +138,23 @@ static class Measure
         return (flops / seconds, string.Join(", ", parts) + " GFLOP/s");
     }
 
-    static List<double> Time(Settings s, Device device, Action body)
+    /// <summary>
+    /// Times each variant <see cref="Settings.Repeats"/> times after <see cref="Settings.Warmup"/> untimed runs, taking
+    /// turns (round-robin): a machine's speed drifting during the run then moves every variant alike, and their
+    /// ratios (the statistics' overhead) stay meaningful.
+    /// </summary>
+    static List<double>[] Time(Settings s, Device device, Action[] variants)
     {
-        for (int i = 0; i < s.Warmup; i++) { body(); Synchronize(device); }
-        var times = new List<double>();
-        for (int i = 0; i < s.Repeats; i++)
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        for (int i = 0; i < s.Warmup + s.Repeats; i++)
         {
-            var clock = Stopwatch.StartNew();
-            body();
-            Synchronize(device);
-            times.Add(clock.Elapsed.TotalSeconds);
+            for (int v = 0; v < variants.Length; v++)
+            {
+                var clock = Stopwatch.StartNew();
+                variants[v]();
+                Synchronize(device);
+                if (i >= s.Warmup) times[v].Add(clock.Elapsed.TotalSeconds);
+            }
         }
         return times;
     }
