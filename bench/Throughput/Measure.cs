@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OptNeurons.Capture;
+using OptNeurons.Data;
+using OptNeurons.Loading;
+using OptNeurons.Model;
+using OptNeurons.Runtime;
+using OptNeurons.Stats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Bench;
+
+/// <summary>
+/// OptNeurons' side of the throughput benchmark: for each dtype, the GEMM peak of the model's own matrix shapes, a
+/// forward pass alone, and captures through <see cref="FullModelEngine"/> (the engine <see cref="NeuronCapture.Run"/>
+/// drives) with and without statistics; then the table, beside the PyTorch baseline's JSON.
+/// </summary>
+static class Measure
+{
+    public sealed record Settings(string ModelDir, string IdsPath, string Device, IReadOnlyList<string> Dtypes, int Batch,
+                                  int Repeats, int Warmup, string? Baseline, string? BaselineNote, string Label, string? Projection);
+
+    public static Settings Parse(Options o)
+    {
+        var s = new Settings(o.Required("--model"), o.Required("--ids"), o.String("--device", "cpu"),
+            o.String("--dtypes", "float32,bfloat16").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Math.Max(1, o.Int("--batch", 8)), Math.Max(1, o.Int("--repeats", 5)), o.Int("--warmup", 1),
+            o.Optional("--baseline"), o.Optional("--baseline-note") is { Length: > 0 } note ? note : null, o.String("--label", "OPT"), o.Optional("--project"));
+        foreach (var d in s.Dtypes) TorchRuntime.ParseDtype(d, "--dtypes");
+        return s;
+    }
+
+    public static int Run(Settings s, int threads)
+    {
+        var device = TorchRuntime.ResolveDevice(s.Device);
+        var config = OptConfig.Load(Path.Combine(s.ModelDir, "config.json"));
+        var sequences = JsonTokenInput.Load(s.IdsPath).Sequences;
+        long tokens = sequences.Sum(q => (long)q.Length);
+        int length = sequences.Max(q => q.Length);
+        var batches = TokenBatches.Make(sequences, s.Batch, config.PadTokenId).ToList();
+        var rows = new List<Report.Row>();
+        try
+        {
+            foreach (var dtype in s.Dtypes)
+            {
+                Console.Error.WriteLine($"measure: {dtype} on {device} …");
+                rows.Add(MeasureDtype(s, config, device, dtype, batches, length));
+            }
+        }
+        finally
+        {
+            foreach (var (ids, mask) in batches) { ids.Dispose(); mask.Dispose(); }
+        }
+        Report.Print(s, config, device, threads, sequences.Count, length, tokens, rows);
+        return 0;
+    }
+
+    static Report.Row MeasureDtype(Settings s, OptConfig config, Device device, string dtype, List<(Tensor InputIds, Tensor AttentionMask)> batches, int length)
+    {
+        var scalar = TorchRuntime.ParseDtype(dtype, "--dtypes");
+        var (peak, detail) = GemmPeak(config, (long)s.Batch * length, scalar, device, s.Repeats);
+        using var model = Pretrained.Load(s.ModelDir, device.ToString(), dtype);
+        int layers = config.NumHiddenLayers;
+        int[] captured = Enumerable.Range(0, layers).ToArray();
+
+        // The capture path itself: one collector per variant counts every repeat, as a long run's collector does (the
+        // steady state). The default collector's allocation and final Result copy happen once per run: timed apart.
+        var clock = Stopwatch.StartNew();
+        using var full = new NeuronStatsCollector(new StatsOptions(), captured, config.FfnDim, length, config.VocabSize, device);
+        double setup = clock.Elapsed.TotalSeconds;
+        using var counts = new NeuronStatsCollector(new StatsOptions { TrackPositions = false, NgramOrders = [] }, captured,
+                                                    config.FfnDim, length, config.VocabSize, device);
+        var engine = new FullModelEngine(model);
+        Action[] variants =
+        [
+            () =>   // a forward pass alone: what the capture costs without statistics (no hooks, no collector)
+            {
+                using var _ = inference_mode();
+                foreach (var (ids, mask) in batches)
+                {
+                    using var scope = NewDisposeScope();
+                    model.Decoder.Run(ids.to(device), mask.to(device), layers);
+                }
+            },
+            () => engine.Run(counts, batches, layers),   // active counts only
+            () => engine.Run(full, batches, layers),     // default statistics
+        ];
+        var times = Time(s, device, variants);
+
+        clock.Restart();
+        var stats = full.Result();
+        double fixedCost = setup + clock.Elapsed.TotalSeconds;
+        long active = 0;
+        foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
+        double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
+        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), fixedCost, density);
+    }
+
+    /// <summary>
+    /// The GEMM rate this machine reaches on the model's own matrix products (one layer: q, k, v, out projections
+    /// (M×H·H×H), fc1 (M×H·H×F), fc2 (M×F·F×H), M = tokens per batch), as F.linear computes them: total FLOPs over
+    /// total median time, so each shape weighs as much as in the model.
+    /// </summary>
+    static (double Peak, string Detail) GemmPeak(OptConfig config, long m, ScalarType dtype, Device device, int repeats)
+    {
+        long h = config.HiddenSize, f = config.FfnDim;
+        (string Name, long In, long Out, int Count)[] shapes = [("proj", h, h, 4), ("fc1", h, f, 1), ("fc2", f, h, 1)];
+        double flops = 0, seconds = 0;
+        var parts = new List<string>();
+        foreach (var (name, inputs, outputs, count) in shapes)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = inference_mode();
+            var x = randn(m, inputs, dtype: dtype, device: device);
+            var w = randn(outputs, inputs, dtype: dtype, device: device);
+            void Once() { using var inner = NewDisposeScope(); nn.functional.linear(x, w); }
+            Once();
+            Synchronize(device);
+            // Enough calls per timing to last ~0.1 s, so a fast GPU product is not timed alone.
+            var probe = Stopwatch.StartNew();
+            Once();
+            Synchronize(device);
+            int calls = (int)Math.Clamp(0.1 / Math.Max(probe.Elapsed.TotalSeconds, 1e-6), 1, 1000);
+            var times = new List<double>();
+            for (int r = 0; r < Math.Max(3, repeats); r++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int c = 0; c < calls; c++) Once();
+                Synchronize(device);
+                times.Add(clock.Elapsed.TotalSeconds / calls);
+            }
+            double t = Median(times), gemmFlops = 2.0 * m * inputs * outputs;
+            flops += count * gemmFlops;
+            seconds += count * t;
+            parts.Add($"{name} {m}×{inputs}·{inputs}×{outputs} {gemmFlops / t / 1e9:F1}");
+        }
+        return (flops / seconds, string.Join(", ", parts) + " GFLOP/s");
+    }
+
+    /// <summary>
+    /// Times each variant <see cref="Settings.Repeats"/> times after <see cref="Settings.Warmup"/> untimed runs, taking
+    /// turns (round-robin): a machine's speed drifting during the run then moves every variant alike, and their
+    /// ratios (the statistics' overhead) stay meaningful.
+    /// </summary>
+    static List<double>[] Time(Settings s, Device device, Action[] variants)
+    {
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        for (int i = 0; i < s.Warmup + s.Repeats; i++)
+        {
+            for (int v = 0; v < variants.Length; v++)
+            {
+                var clock = Stopwatch.StartNew();
+                variants[v]();
+                Synchronize(device);
+                if (i >= s.Warmup) times[v].Add(clock.Elapsed.TotalSeconds);
+            }
+        }
+        return times;
+    }
+
+    static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA) cuda.synchronize();   // the current device: the model's, as ResolveDevice picks it
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using OptNeurons.Model;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Bench;
+
+/// <summary>Prints OptNeurons' measurements beside the PyTorch baseline's (bench/pytorch_baseline.py's JSON).</summary>
+static class Report
+{
+    /// <summary>One dtype's measurements; times are medians in seconds for all the input's tokens.</summary>
+    public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double Capture,
+                             double FixedCost, double Density);
+
+    /// <summary>The baseline's result for one dtype, or why there is none.</summary>
+    sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
+
+    public static void Print(Measure.Settings s, OptConfig config, Device device, int threads, int sequences, int length, long tokens, IReadOnlyList<Row> rows)
+    {
+        var (info, baselines) = LoadBaseline(s);
+        double work = LayerFlops(config, length) * config.NumHiddenLayers, head = 2.0 * config.WordEmbedProjDim * config.VocabSize;
+        string torchSharp = typeof(TorchSharp.torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+        var o = Console.Out;
+        o.WriteLine();
+        o.WriteLine($"== Capture throughput: OptNeurons vs PyTorch eager, {s.Label} on {device} ==");
+        o.WriteLine($"model    {config.NumHiddenLayers} layers, d {config.HiddenSize}, {config.NumAttentionHeads} heads, ffn {config.FfnDim}, vocab {config.VocabSize}; " +
+                    $"random weights, {config.StorageDtype} safetensors in {s.ModelDir} (both sides load this file)");
+        o.WriteLine($"input    {sequences} sequences × {length} random token ids ({s.IdsPath}), batches of {s.Batch}: {tokens:N0} tokens per repeat; " +
+                    $"median of {s.Repeats} after {s.Warmup} warm-up");
+        o.WriteLine($"threads  torch: {threads} (OptNeurons), {info.Threads} (PyTorch); OptNeurons' n-gram summaries run on .NET's thread pool ({Environment.ProcessorCount} cores)");
+        o.WriteLine($"versions TorchSharp {torchSharp} (LibTorch bundled by the build); PyTorch {info.Version}, {info.Impl}");
+        o.WriteLine($"work     OptNeurons: {config.NumHiddenLayers} layers, no LM head, {work / 1e6:F1} MFLOP/token; " +
+                    $"PyTorch: all layers + LM head, {(work + head) / 1e6:F1} MFLOP/token (2·matrix params + 4·T·d attention per layer, LM head 2·d·V)");
+        if (info.Note is not null) o.WriteLine($"baseline {info.Note}");
+        o.WriteLine();
+
+        o.WriteLine($"{"dtype",-9} {"OptNeurons tok/s",17} {"PyTorch tok/s",14} {"ratio",7} {"GEMM peak GFLOP/s",18} {"OptNeurons % peak",18} {"PyTorch % peak",15}");
+        foreach (var r in rows)
+        {
+            var b = baselines.GetValueOrDefault(r.Dtype);
+            double ours = tokens / r.Capture;
+            double? theirs = b?.Seconds is { } sec ? tokens / sec : null;
+            o.WriteLine($"{r.Dtype,-9} {ours,17:N1} {Cell(theirs, "N1"),14} {Cell(theirs is { } t ? ours / t : null, "F2", "×"),7} {r.GemmPeak / 1e9,18:N1} " +
+                        $"{ours * work / r.GemmPeak * 100,17:F0}% {Cell(theirs is { } p ? p * (work + head) / r.GemmPeak * 100 : null, "F0", "%"),15}");
+        }
+        o.WriteLine("(OptNeurons: default statistics (active counts, per-position counts, n-gram summaries K = 128), capture steady state;");
+        o.WriteLine(" PyTorch: forward with a hook on every layer's ReLU counting active neurons; % of peak: each side's own FLOPs over the GEMM peak measured here)");
+        o.WriteLine();
+
+        o.WriteLine("statistics overhead (OptNeurons, same batches): capture time / forward-only time − 1");
+        o.WriteLine($"{"dtype",-9} {"forward only tok/s",19} {"active counts tok/s",20} {"default stats tok/s",20} {"overhead",9} {"active fraction (ours / PyTorch)",33}");
+        foreach (var r in rows)
+        {
+            var b = baselines.GetValueOrDefault(r.Dtype);
+            o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.Capture,20:N1} {(r.Capture / r.Forward - 1) * 100,8:F1}% " +
+                        $"{$"{r.Density * 100:F2}% / {Cell(b?.Density * 100, "F2", "%")}",33}");
+        }
+        o.WriteLine($"fixed cost per capture run (collector allocation + final result copy, not in the rates above): " +
+                    string.Join(", ", rows.Select(r => $"{r.Dtype} {r.FixedCost:F2} s")));
+        o.WriteLine();
+        o.WriteLine("GEMM peak (F.linear on this model's shapes, one layer's mix):");
+        foreach (var r in rows)
+            o.WriteLine($"  {r.Dtype,-9} TorchSharp {r.GemmDetail}; PyTorch's own BLAS {Cell(baselines.GetValueOrDefault(r.Dtype)?.GemmPeak / 1e9, "N1", " GFLOP/s")}");
+        foreach (var (dtype, b) in baselines.Where(kv => kv.Value.Error is not null)) o.WriteLine($"PyTorch {dtype}: {b.Error}");
+
+        if (s.Projection is { } projection) Project(o, projection, config, length, tokens, rows, baselines);
+    }
+
+    /// <summary>
+    /// Time for OPT-66b over N tokens, from this model's measured rates scaled by the per-token FLOPs ratio at the same
+    /// sequence length: it assumes 66b reaches the FLOP rate measured here.
+    /// </summary>
+    static void Project(TextWriter o, string tokensText, OptConfig config, int length, long tokens, IReadOnlyList<Row> rows, Dictionary<string, Baseline> baselines)
+    {
+        double target = double.Parse(tokensText, CultureInfo.InvariantCulture);
+        var opt66b = new OptConfig { NumHiddenLayers = 64, HiddenSize = 9216, FfnDim = 36864, NumAttentionHeads = 72 };
+        double head = 2.0 * config.HiddenSize * config.VocabSize, head66 = 2.0 * opt66b.HiddenSize * opt66b.VocabSize;
+        double ours = LayerFlops(config, length) * config.NumHiddenLayers, ours66 = LayerFlops(opt66b, length) * opt66b.NumHiddenLayers;
+        o.WriteLine();
+        o.WriteLine($"projection: OPT-66b (64 layers, d 9216, ffn 36864) over {target:N0} tokens of length {length}; per-token FLOPs " +
+                    $"{ours66 / ours:F1}× this model's (layers), {(ours66 + head66) / (ours + head):F1}× with the LM head");
+        o.WriteLine("  assumes 66b runs at the FLOP rate measured here (its larger GEMMs usually run at least as fast) and ignores that its");
+        o.WriteLine("  132 GB of bf16 weights exceed one 80 GB GPU: a real run streams layers (--streamed), whose weight reads come on top");
+        foreach (var r in rows)
+        {
+            double hours = target / (tokens / r.Capture) * (ours66 / ours) / 3600;
+            string line = $"  {r.Dtype}: OptNeurons capture, all 64 layers {hours:F1} h (first 32 layers, --layers 32: {hours / 2:F1} h)";
+            if (baselines.GetValueOrDefault(r.Dtype)?.Seconds is { } sec)
+                line += $"; PyTorch eager + hook {target / (tokens / sec) * ((ours66 + head66) / (ours + head)) / 3600:F1} h";
+            o.WriteLine(line);
+        }
+    }
+
+    /// <summary>FLOPs per token of one layer: 2 per weight of the six matrices, and QKᵀ plus PV over all T keys (as computed).</summary>
+    static double LayerFlops(OptConfig c, int length) =>
+        2.0 * (4.0 * c.HiddenSize * c.HiddenSize + 2.0 * c.HiddenSize * c.FfnDim) + 4.0 * length * c.HiddenSize;
+
+    static string Cell(double? value, string format, string suffix = "") =>
+        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) + suffix : "n/a";
+
+    sealed record Info(string Version, string Impl, string Threads, string? Note);
+
+    static (Info, Dictionary<string, Baseline>) LoadBaseline(Measure.Settings s)
+    {
+        var none = new Dictionary<string, Baseline>();
+        if (s.Baseline is null || !File.Exists(s.Baseline))
+            return (new Info("n/a", "not run", "n/a", s.BaselineNote ?? "PyTorch baseline not run"), none);
+        using var doc = JsonDocument.Parse(File.ReadAllText(s.Baseline));
+        var root = doc.RootElement;
+        string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : "?";
+        double? Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        var rows = new Dictionary<string, Baseline>();
+        if (root.TryGetProperty("rows", out var list))
+            foreach (var row in list.EnumerateObject())
+                rows[row.Name] = new Baseline(Number(row.Value, "median_s"), Number(row.Value, "density"), Number(row.Value, "gemm_peak_flops"),
+                    row.Value.TryGetProperty("error", out var e) ? e.GetString() : null);
+        var info = new Info(Text(root, "torch"), $"{Text(root, "impl")}; BLAS {Text(root, "blas")}", Text(root, "threads"), s.BaselineNote);
+        return (info, rows);
+    }
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The throughput comparison on a GPU: OptNeurons capture vs PyTorch eager in bf16 with an OPT-1.3b-shaped model (24
+# layers, d 2048, 32 heads, ffn 8192, random weights) on CUDA, and the projected time of OPT-66b over 20 M tokens.
+# Written for a borrowed machine: one short call (under 8 minutes; every step has a time limit), no internet, this
+# tree copied over, .NET possibly absent. It first reports what is present and what is missing, then runs whichever
+# side can run: the OptNeurons side needs the .NET 10 SDK and TorchSharp-cuda-linux in the NuGet cache (the build
+# switch -p:TorchBackend=cuda restores it, which needs nuget.org); the PyTorch side needs a python3 with CUDA torch.
+#
+# usage: bench/gpu.sh [--check | --cpu-smoke] [WORK_DIR]      (default WORK_DIR /tmp/optneurons-gpu)
+#   --check      report what is present and missing; run nothing
+#   --cpu-smoke  the same steps on the CPU with a 1-layer model and 64 tokens: checks the script where no GPU is
+#   BENCH_LAYERS (24)  BENCH_BATCH (4)  BENCH_LENGTH (2048)  BENCH_SEQUENCES (16)  BENCH_REPEATS (3)  BENCH_WARMUP (1)
+#   BENCH_TOKENS_66B (20000000)  BENCH_DEADLINE (450: seconds for all steps)  PYTHON (a python3 with torch)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=run
+case "${1:-}" in
+  --check) mode=check; shift ;;
+  --cpu-smoke) mode=smoke; shift ;;
+  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+  -*) echo "bench/gpu.sh: unknown option $1 (--check, --cpu-smoke)" >&2; exit 2 ;;
+esac
+work=${1:-/tmp/optneurons-gpu}
+if [ "$mode" = smoke ]; then
+  device=cpu backend=cpu runtime_pkg=libtorch-cpu-linux-x64/2.10.0 d_layers=1 d_batch=1 d_length=64 d_sequences=1 d_repeats=1
+else
+  device=cuda backend=cuda runtime_pkg=torchsharp-cuda-linux/0.107.0 d_layers=24 d_batch=4 d_length=2048 d_sequences=16 d_repeats=3
+fi
+layers=${BENCH_LAYERS:-$d_layers} batch=${BENCH_BATCH:-$d_batch} length=${BENCH_LENGTH:-$d_length}
+sequences=${BENCH_SEQUENCES:-$d_sequences} repeats=${BENCH_REPEATS:-$d_repeats} warmup=${BENCH_WARMUP:-1}
+tokens66=${BENCH_TOKENS_66B:-20000000}
+mkdir -p "$work"
+export PYTHONUNBUFFERED=1   # progress lines as they happen, also through a pipe
+# Every step runs under `timeout`: each has a cap (for 450 s in all, scaled with BENCH_DEADLINE) and never runs past
+# the deadline, minus what a later step reserves, so the whole script ends within it (the call allows 10 minutes).
+budget=${BENCH_DEADLINE:-450} deadline=$((SECONDS + ${BENCH_DEADLINE:-450}))
+limit() {   # limit CAP [RESERVE]: seconds for the next step
+  local cap=$(($1 * budget / 450)) left=$((deadline - SECONDS - ${2:-0} * budget / 450))
+  [ "$left" -lt "$cap" ] && echo $((left > 10 ? left : 10)) || echo "$cap"
+}
+
+echo "== bench/gpu.sh: OPT-1.3b shape ($layers layers, d 2048, 32 heads, ffn 8192), bfloat16 on $device, $sequences × $length tokens =="
+missing=()
+
+# --- what is here ---------------------------------------------------------------------------------------------------
+if [ "$device" = cuda ]; then
+  if command -v nvidia-smi >/dev/null 2>&1 && gpus=$(nvidia-smi -L 2>&1) && [ -n "$gpus" ]; then
+    echo "GPU:        $gpus"
+  else
+    missing+=("GPU: no NVIDIA GPU visible (nvidia-smi ${gpus:+said: $gpus}${gpus:-is not on the PATH})")
+  fi
+fi
+
+BENCH_NO_INSTALL=1   # no package downloads from here: the machine may have no internet, and the call is short
+source bench/find-torch.sh
+find_torch_python
+py_ok=0
+if [ -n "$python" ]; then
+  echo "PyTorch:    $torch_version, $torch_cuda ($python)"
+  if [ "$device" = cpu ] || [[ "$torch_cuda" != *"not available" ]]; then py_ok=1
+  else missing+=("PyTorch side: $python has torch $torch_version, $torch_cuda: no CUDA device through torch"); fi
+else
+  missing+=("PyTorch side: $python_note")
+fi
+
+cs_ok=0 nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+if ! command -v dotnet >/dev/null 2>&1; then
+  missing+=("OptNeurons side: dotnet is not on the PATH; it needs the .NET 10 SDK (global.json), which cannot be downloaded without internet")
+elif ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  missing+=("OptNeurons side: dotnet has no 10.x SDK (found: $(dotnet --list-sdks 2>/dev/null | cut -d' ' -f1 | tr '\n' ' '))")
+elif [ ! -d "$nuget/$runtime_pkg" ]; then
+  if [ "$backend" = cuda ]; then
+    missing+=("OptNeurons side: TorchSharp-cuda-linux 0.107.0 is not in the NuGet cache ($nuget); the build switch -p:TorchBackend=cuda restores it (with LibTorch's CUDA packages, several GB) from nuget.org: that needs internet access, which the lent GPU machines lack (and the development machines cannot restore it)")
+  else
+    missing+=("OptNeurons side: ${runtime_pkg%/*} ${runtime_pkg#*/} is not in the NuGet cache ($nuget); a plain dotnet build restores it from nuget.org")
+  fi
+else
+  echo "dotnet:     $(dotnet --version), ${runtime_pkg%/*} ${runtime_pkg#*/} in $nuget"
+  cs_ok=1
+fi
+for m in "${missing[@]}"; do echo "missing:    $m"; done
+[ "$mode" = check ] && exit 0
+[ "$py_ok" = 1 ] || [ "$cs_ok" = 1 ] || { echo "neither side can run here: nothing measured" >&2; exit 1; }
+
+# --- build the OptNeurons side (restore is offline: it works only from the NuGet cache) ------------------------------
+if [ "$cs_ok" = 1 ]; then
+  if timeout -k 10 "$(limit 120)" dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
+    bench=(dotnet artifacts/bin/Throughput/release/Throughput.dll)
+  else
+    rc=$? cs_ok=0
+    echo "OptNeurons side not run: dotnet build -p:TorchBackend=$backend failed (rc $rc; $work/build.log):" >&2
+    [ "$rc" = 124 ] && echo "  (timed out)" >&2
+    grep -E 'error' "$work/build.log" | sort -u | head -5 >&2
+  fi
+fi
+
+# --- one checkpoint and one token file for both sides ---------------------------------------------------------------
+model="$work/opt1.3b-L$layers" ids="$work/ids-$sequences-x-$length.json"
+shape=(--layers "$layers" --hidden 2048 --heads 32 --ffn 8192 --storage bfloat16 --sequences "$sequences" --length "$length")
+if [ "$cs_ok" = 1 ]; then
+  timeout -k 10 "$(limit 120)" "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
+else
+  # No .NET: the baseline writes a checkpoint of the same shape and distribution itself (torch's RNG, other values).
+  timeout -k 10 "$(limit 120)" "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
+    { echo "writing the checkpoint failed (rc $?)" >&2; exit 1; }
+fi
+
+# --- PyTorch side -----------------------------------------------------------------------------------------------------
+baseline=() note=""
+if [ "$py_ok" = 1 ]; then
+  rm -f "$work/pytorch.json"
+  reserve=0; [ "$cs_ok" = 1 ] && reserve=150   # keep time for the OptNeurons side
+  if timeout -k 10 "$(limit 200 $reserve)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
+       --out "$work/pytorch.json" --device "$device" --dtypes bfloat16 --batch "$batch" --repeats "$repeats" --warmup "$warmup" \
+       --project "$tokens66"; then
+    baseline=(--baseline "$work/pytorch.json")
+  else
+    note="bench/pytorch_baseline.py failed or ran out of time (rc $?)"; echo "$note" >&2
+  fi
+else
+  note="PyTorch side not run (see 'missing' above)"
+fi
+
+# --- OptNeurons side, and the table -----------------------------------------------------------------------------------
+if [ "$cs_ok" = 1 ]; then
+  timeout -k 10 "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
+    --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" ||
+    echo "OptNeurons side failed or ran out of time (rc $?)" >&2
+else
+  echo "OptNeurons side not run (see 'missing' above); the PyTorch line above is the whole result"
+fi
+echo "bench/gpu.sh: ${SECONDS}s"
