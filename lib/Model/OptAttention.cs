@@ -32,12 +32,14 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = (q_proj.call(x) * scaling).view(b, t, heads, headDim).transpose(1, 2);   // scaled after the bias, as HF does
+        // In place where a fresh result is overwritten (the projection's output, the scores): the same numbers without a
+        // second (B, T, H) and (B, nH, T, T) buffer; autograd allows it, as neither op's backward reads its own output.
+        var q = q_proj.call(x).mul_(scaling).view(b, t, heads, headDim).transpose(1, 2);   // scaled after the bias, as HF does
         var k = k_proj.call(x).view(b, t, heads, headDim).transpose(1, 2);              // (B, nH, T, hd)
         var v = v_proj.call(x).view(b, t, heads, headDim).transpose(1, 2);
         // Scores and softmax in float32 (HF upcasts for the softmax). Adding the mask in float32 too keeps fully
         // masked rows (left padding) finite in fp16, so no NaN can reach real tokens through pad keys.
-        var scores = q.matmul(k.transpose(2, 3)).to(ScalarType.Float32) + additiveMask;   // (B, nH, T, T)
+        var scores = q.matmul(k.transpose(2, 3)).to(ScalarType.Float32).add_(additiveMask);   // (B, nH, T, T)
         var probs = nn.functional.dropout(scores.softmax(-1).to(x.dtype), attentionDropout, training);   // identity in eval
         var context = probs.matmul(v).transpose(1, 2).reshape(b, t, heads * headDim);      // heads concatenated
         return out_proj.call(context).MoveToOuterDisposeScope();
