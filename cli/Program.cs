@@ -5,6 +5,10 @@ try
 {
     return args switch
     {
+        ["capture", "--help" or "-h"] => Help(CaptureCommand.Help),
+        ["merge", "--help" or "-h"] => Help(MergeCommand.Help),
+        ["train", "--help" or "-h"] => Help(TrainCommand.Help),
+        ["measure", "--help" or "-h"] => Help(MeasureCommand.Help),
         ["capture", .. var rest] => CaptureCommand.Run(rest),
         ["merge", .. var rest] => MergeCommand.Run(rest),
         ["train", .. var rest] => TrainCommand.Run(rest),
@@ -18,6 +22,12 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
     Console.Error.WriteLine($"error: {e.Message}");
     if (e is ArgumentException && e.Message.StartsWith("unknown command", StringComparison.Ordinal)) Usage(Console.Error, 2);
     return 2;
+}
+
+static int Help(string text)
+{
+    Console.Out.WriteLine(text);
+    return 0;
 }
 
 static int Usage(TextWriter w, int code)
