@@ -59,6 +59,8 @@ public static class PaperFigures
     public const int TokenDetectors66b = 5351;
     /// <summary>Text, §4.4: "for over 80% of token-detecting neurons their corresponding updates point in the negative direction".</summary>
     public const double SuppressingSharePercent = 80;
+    /// <summary>Text, §6: 350m "does not have dead neurons"; the blog: "350m model: No dead neurons, No n-gram neurons".</summary>
+    public const int DeadNeurons350m = 0;
     /// <summary>Fig. 9 as read: strong oscillatory neurons of 125m's second layer (layer 1 here).</summary>
     public const int OscillatoryTeam125mLayer1 = 10;
 

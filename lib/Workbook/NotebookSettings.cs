@@ -35,6 +35,8 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     public const string DefaultModel = "data/models/opt-mini";
     /// <summary>Its twin trained without positional embeddings (paper Fig. 10).</summary>
     public const string NoPosModel = "data/models/opt-mini-nopos";
+    /// <summary>Its twin with OPT-350m's LayerNorm placement, after each block (paper §6, Fig. 16).</summary>
+    public const string PostLnModel = "data/models/opt-mini-postln";
     /// <summary>The test fixture: a 3-layer OPT with reference outputs from HuggingFace.</summary>
     public const string FixtureModel = "tests/Fixtures/opt-tiny-pre-ln";
 

@@ -58,7 +58,7 @@ public class NotebookRunTests(ITestOutputHelper output)
     public async Task FindingsNotebooks_RunHeadlessOnTheEmbeddedModel_AndStateTheLibrarysNumbers()
     {
         using var temp = new TempDirectory();
-        string[] findings = ["01", "02", "03", "04", "05"];
+        string[] findings = ["01", "02", "03", "04", "05", "06"];
         var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = RepoNotebooks, OutputDirectory = temp.Path, Only = findings });
 
         Assert.Equal(findings.Length, report.Notebooks.Count);
@@ -87,6 +87,16 @@ public class NotebookRunTests(ITestOutputHelper output)
         Assert.Equal(Suppression.Overall(Suppression.PerDetector(subject, detectors)).MeanBelowZero,
                      int.Parse(Stated("03", @"(\d+) of \d+ detectors push their own tokens down"), CultureInfo.InvariantCulture));
         Assert.Equal(PositionalNeurons.Find(m).Count, int.Parse(Stated("05", @", trained (\d+)"), CultureInfo.InvariantCulture));
+
+        // Notebook 06 sets the default model beside its post-LN twin.
+        using var postLn = settings.LoadModel(NotebookSettings.PostLnModel);
+        var post = new ModelStats("opt-mini-postln", postLn.NumLayers, settings.Statistics(postLn, settings.Data(postLn.Config), NotebookSettings.PostLnModel));
+        Assert.Equal($"{DeadNeurons.PerLayer(m).Sum(r => r.Dead)} in {settings.ModelName}, {DeadNeurons.PerLayer(post).Sum(r => r.Dead)} in opt-mini-postln",
+                     Stated("06", @"dead neurons: (\d+ in \S+, \d+ in \S+) \(of"));
+        Assert.Equal($"{NgramDetectors.Find(m).Detectors.Count} in {settings.ModelName}, {NgramDetectors.Find(post).Detectors.Count} in opt-mini-postln",
+                     Stated("06", @"token detectors: (\d+ in \S+, \d+ in \S+)$"));
+        Assert.Equal($"{PositionalNeurons.Find(m).Count} in {settings.ModelName}, {PositionalNeurons.Find(post).Count} in opt-mini-postln",
+                     Stated("06", @"positional neurons: (\d+ in \S+, \d+ in \S+)$"));
     }
 
     [Fact]

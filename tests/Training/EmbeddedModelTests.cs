@@ -15,18 +15,23 @@ public class EmbeddedModelTests
 {
     static string Repo => NotebookRunner.FindRepoRoot(AppContext.BaseDirectory)!;
 
-    public static TheoryData<string, bool> Models => new() { { NotebookSettings.DefaultModel, true }, { NotebookSettings.NoPosModel, false } };
+    /// <summary>Each committed model with whether it has learned positions and whether LayerNorm comes before each block.</summary>
+    public static TheoryData<string, bool, bool> Models => new()
+    {
+        { NotebookSettings.DefaultModel, true, true }, { NotebookSettings.NoPosModel, false, true }, { NotebookSettings.PostLnModel, true, false },
+    };
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void CommittedModel_Loads_FitsTheBudget_AndItsTokenizerRoundTrips(string folder, bool positions)
+    public void CommittedModel_Loads_FitsTheBudget_AndItsTokenizerRoundTrips(string folder, bool positions, bool preLayerNorm)
     {
         var dir = Path.Combine(Repo, folder);
         long bytes = Directory.EnumerateFiles(dir).Sum(f => new FileInfo(f).Length);
         Assert.InRange(bytes, 1, 20_000_000);
         using var model = Pretrained.Load(dir, "cpu", "float32");
         Assert.Equal(positions, model.Config.HasLearnedPositions);
-        Assert.True(model.Config.DoLayerNormBefore);
+        Assert.Equal(preLayerNorm, model.Config.DoLayerNormBefore);
+        Assert.Equal(preLayerNorm, model.Decoder.FinalLayerNorm is not null);   // OPT-350m's placement has no final LayerNorm
         Assert.Equal("float16", (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!["torch_dtype"]);
 
         var tokenizer = OptTokenizer.FromDirectory(dir);
@@ -38,11 +43,11 @@ public class EmbeddedModelTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void CardsAnalysisLoss_IsReproduced_Within1Percent(string folder, bool positions)
+    public void CardsAnalysisLoss_IsReproduced_Within1Percent(string folder, bool positions, bool preLayerNorm)
     {
         var dir = Path.Combine(Repo, folder);
         using var model = Pretrained.Load(dir, "cpu", "float32");
-        Assert.Equal(positions, model.Config.HasLearnedPositions);
+        Assert.Equal((positions, preLayerNorm), (model.Config.HasLearnedPositions, model.Config.DoLayerNormBefore));
         var corpus = NamedCorpus.ForModel(NamedCorpus.SdkDocs, dir, model.Config.MaxPositionEmbeddings, seed: 0, fullLengthOnly: true);
         double measured = CardMeasurements.MeanLoss(model, corpus.Sequences.Take(CardMeasurements.DefaultLossSequences).ToList());
         double stated = CardMeasurements.StatedLoss(File.ReadAllText(Path.Combine(dir, ModelCard.FileName)));
