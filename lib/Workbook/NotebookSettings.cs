@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OptNeurons.Corpus;
+using OptNeurons.Findings;
 using OptNeurons.Loading;
 using OptNeurons.Model;
 using OptNeurons.Runtime;
@@ -44,7 +45,7 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     public string FixtureDirectory => Path.Combine(RepoRoot, FixtureModel);
 
     /// <summary>A short name for legends and titles: "opt-125m" for facebook/opt-125m, the folder name for a folder.</summary>
-    public string ModelName => Path.GetFileName(Path.TrimEndingDirectorySeparator(Model));
+    public string ModelName => Path.GetFileName(Path.TrimEndingDirectorySeparator(Model));   // StatsOf names other models alike
 
     public bool ModelIsFixture => Path.GetFullPath(ModelDirectory) == Path.GetFullPath(FixtureDirectory);
 
@@ -118,6 +119,13 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
         var (directory, revision) = otherModel is null ? (ModelDirectory, Revision) : Locate(otherModel);
         return NotebookStatistics.Capture(model, otherModel ?? Model, directory, revision, data, Console.Out);
     }
+
+    /// <summary>
+    /// What a findings notebook analyses: <see cref="Statistics"/> of <see cref="Model"/> (or of <paramref name="otherModel"/>)
+    /// on its own <see cref="Data"/>, named for legends as <see cref="ModelName"/> names the chosen model.
+    /// </summary>
+    public ModelStats StatsOf(OptForCausalLM model, string? otherModel = null) =>
+        new(Path.GetFileName(Path.TrimEndingDirectorySeparator(otherModel ?? Model)), model.NumLayers, Statistics(model, Data(model.Config), otherModel));
 
     /// <summary>Whether <see cref="Model"/> is the workbook's default, the model the notebooks' prose describes.</summary>
     public bool ModelIsDefault => Path.GetFullPath(ModelDirectory) == Path.GetFullPath(Path.Combine(RepoRoot, DefaultModel));

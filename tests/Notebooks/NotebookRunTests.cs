@@ -71,7 +71,7 @@ public class NotebookRunTests(ITestOutputHelper output)
         var settings = NotebookSettings.FromEnvironment(RepoNotebooks);
         Assert.Equal(NotebookSettings.DefaultModel, settings.Model);
         using var model = settings.LoadModel();
-        var m = new ModelStats(settings.ModelName, model.NumLayers, settings.Statistics(model, settings.Data(model.Config)));
+        var m = settings.StatsOf(model);
         string Stated(string notebook, string pattern) =>
             AllText(report.Notebooks.Single(n => n.Name.StartsWith(notebook, StringComparison.Ordinal))).Select(t => Regex.Match(t, pattern))
                 .Single(x => x.Success).Groups[1].Value;
@@ -82,7 +82,7 @@ public class NotebookRunTests(ITestOutputHelper output)
         using var twin = settings.LoadModel(NotebookSettings.NoPosModel);
         var subject = detectors.Detectors.Count > 0 ? model : twin;
         if (detectors.Detectors.Count == 0)
-            detectors = NgramDetectors.Find(new ModelStats("opt-mini-nopos", twin.NumLayers, settings.Statistics(twin, settings.Data(twin.Config), NotebookSettings.NoPosModel)));
+            detectors = NgramDetectors.Find(settings.StatsOf(twin, NotebookSettings.NoPosModel));
         Assert.Equal(detectors.Detectors.Count, int.Parse(Stated("03", @"of (\d+) detectors push their own tokens down"), CultureInfo.InvariantCulture));
         Assert.Equal(Suppression.Overall(Suppression.PerDetector(subject, detectors)).MeanBelowZero,
                      int.Parse(Stated("03", @"(\d+) of \d+ detectors push their own tokens down"), CultureInfo.InvariantCulture));
@@ -90,7 +90,7 @@ public class NotebookRunTests(ITestOutputHelper output)
 
         // Notebook 06 sets the default model beside its post-LN twin.
         using var postLn = settings.LoadModel(NotebookSettings.PostLnModel);
-        var post = new ModelStats("opt-mini-postln", postLn.NumLayers, settings.Statistics(postLn, settings.Data(postLn.Config), NotebookSettings.PostLnModel));
+        var post = settings.StatsOf(postLn, NotebookSettings.PostLnModel);
         Assert.Equal($"{DeadNeurons.PerLayer(m).Sum(r => r.Dead)} in {settings.ModelName}, {DeadNeurons.PerLayer(post).Sum(r => r.Dead)} in opt-mini-postln",
                      Stated("06", @"dead neurons: (\d+ in \S+, \d+ in \S+) \(of"));
         Assert.Equal($"{NgramDetectors.Find(m).Detectors.Count} in {settings.ModelName}, {NgramDetectors.Find(post).Detectors.Count} in opt-mini-postln",
