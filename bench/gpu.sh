@@ -3,23 +3,52 @@
 # layers, d 2048, 32 heads, ffn 8192, random weights) on CUDA, and the projected time of OPT-66b over 20 M tokens.
 # Written for a borrowed machine: one short call (under 8 minutes; every step has a time limit), no internet, this
 # tree copied over, .NET possibly absent. It first reports what is present and what is missing, then runs whichever
-# side can run: the OptNeurons side needs the .NET 10 SDK and TorchSharp-cuda-linux in the NuGet cache (the build
-# switch -p:TorchBackend=cuda restores it, which needs nuget.org); the PyTorch side needs a python3 with CUDA torch.
+# side can run. The PyTorch side needs a python3 with CUDA torch. The OptNeurons side runs either
+#   - built there: the .NET 10 SDK and TorchSharp-cuda-linux in the NuGet cache (-p:TorchBackend=cuda restores it from
+#     nuget.org), or
+#   - from a bundle packed beforehand on any machine with the SDK (--pack): the .NET runtime, the benchmark built with
+#     -p:TorchBackend=system, and TorchSharp's native sources, which bench/build-libtorchsharp.sh compiles there
+#     against that python's torch (its CUDA LibTorch then serves TorchSharp). Needs g++ and torch's C++ headers.
+# Before timing, the OptNeurons side checks its numbers on the device (Throughput verify: the reference fixture's
+# logits and counts, and CPU vs device statistics byte for byte).
 #
 # usage: bench/gpu.sh [--check | --cpu-smoke] [WORK_DIR]      (default WORK_DIR /tmp/optneurons-gpu)
+#        bench/gpu.sh --pack [BUNDLE_DIR]                     (default BUNDLE_DIR .gpu-bundle, which the run looks for)
 #   --check      report what is present and missing; run nothing
 #   --cpu-smoke  the same steps on the CPU with a 1-layer model and 64 tokens: checks the script where no GPU is
+#   --pack       writes the bundle; TORCHSHARP_SRC: src/Native of a TorchSharp v0.107.0 checkout (git clone --branch
+#                main https://github.com/dotnet/TorchSharp; 0.107.0 is its release of 2026-05-07)
 #   BENCH_LAYERS (24)  BENCH_BATCH (4)  BENCH_LENGTH (2048)  BENCH_SEQUENCES (16)  BENCH_REPEATS (3)  BENCH_WARMUP (1)
 #   BENCH_TOKENS_66B (20000000)  BENCH_DEADLINE (450: seconds for all steps)  PYTHON (a python3 with torch)
+#   BENCH_BUNDLE (.gpu-bundle)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=run
 case "${1:-}" in
   --check) mode=check; shift ;;
   --cpu-smoke) mode=smoke; shift ;;
-  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-  -*) echo "bench/gpu.sh: unknown option $1 (--check, --cpu-smoke)" >&2; exit 2 ;;
+  --pack) mode=pack; shift ;;
+  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  -*) echo "bench/gpu.sh: unknown option $1 (--check, --cpu-smoke, --pack)" >&2; exit 2 ;;
 esac
+bundle=${BENCH_BUNDLE:-.gpu-bundle}
+
+if [ "$mode" = pack ]; then
+  bundle=${1:-$bundle} src=${TORCHSHARP_SRC:-}
+  [ -f "$src/LibTorchSharp/THSTensor.cpp" ] ||
+    { echo "bench/gpu.sh --pack: set TORCHSHARP_SRC to src/Native of a TorchSharp v0.107.0 checkout (got '${src:-nothing}')" >&2; exit 2; }
+  dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  runtime=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" && $2 ~ /^10\./ {v = $2} END {print v}')
+  [ -n "$runtime" ] || { echo "bench/gpu.sh --pack: no .NET 10 runtime here" >&2; exit 2; }
+  rm -rf "$bundle" && mkdir -p "$bundle/app"
+  dotnet publish bench/Throughput/Throughput.csproj -c Release -r linux-x64 --self-contained false -p:TorchBackend=system \
+    -o "$bundle/app" -v q -nologo >/dev/null || { echo "bench/gpu.sh --pack: dotnet publish failed" >&2; exit 1; }
+  tar -C "$bundle" -cJf "$bundle/app.tar.xz" app && rm -rf "$bundle/app"
+  tar -C "$dotnet_root" -cJf "$bundle/dotnet.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$runtime"
+  mkdir -p "$bundle/native-src" && cp -r "$src/LibTorchSharp" "$src/Stdafx.h" "$src/UnixSal.h" "$bundle/native-src/"
+  echo "bench/gpu.sh --pack: $bundle ($(du -sh "$bundle" | cut -f1)): .NET $runtime, the benchmark (TorchBackend=system), TorchSharp's native sources"
+  exit 0
+fi
 work=${1:-/tmp/optneurons-gpu}
 if [ "$mode" = smoke ]; then
   device=cpu backend=cpu runtime_pkg=libtorch-cpu-linux-x64/2.10.0 d_layers=1 d_batch=1 d_length=64 d_sequences=1 d_repeats=1
@@ -63,27 +92,28 @@ else
   missing+=("PyTorch side: $python_note")
 fi
 
-cs_ok=0 nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-if ! command -v dotnet >/dev/null 2>&1; then
-  missing+=("OptNeurons side: dotnet is not on the PATH; it needs the .NET 10 SDK (global.json), which cannot be downloaded without internet")
+cs_ok=0 cs_from="" nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+if command -v dotnet >/dev/null 2>&1 && dotnet --list-sdks 2>/dev/null | grep -q '^10\.' && [ -d "$nuget/$runtime_pkg" ]; then
+  echo "dotnet:     $(dotnet --version), ${runtime_pkg%/*} ${runtime_pkg#*/} in $nuget"
+  cs_ok=1 cs_from=sdk
+elif [ -f "$bundle/dotnet.tar.xz" ] && [ -f "$bundle/app.tar.xz" ] && [ -n "$python" ]; then
+  echo "bundle:     $bundle (.NET runtime, benchmark built with TorchBackend=system, TorchSharp's native sources for $python's torch)"
+  cs_ok=1 cs_from=bundle
+elif ! command -v dotnet >/dev/null 2>&1; then
+  missing+=("OptNeurons side: dotnet is not on the PATH; it needs the .NET 10 SDK (global.json), which cannot be downloaded without internet, or a bundle ($bundle: bench/gpu.sh --pack, made where the SDK is)")
 elif ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   missing+=("OptNeurons side: dotnet has no 10.x SDK (found: $(dotnet --list-sdks 2>/dev/null | cut -d' ' -f1 | tr '\n' ' '))")
-elif [ ! -d "$nuget/$runtime_pkg" ]; then
-  if [ "$backend" = cuda ]; then
-    missing+=("OptNeurons side: TorchSharp-cuda-linux 0.107.0 is not in the NuGet cache ($nuget); the build switch -p:TorchBackend=cuda restores it (with LibTorch's CUDA packages, several GB) from nuget.org: that needs internet access, which the lent GPU machines lack (and the development machines cannot restore it)")
-  else
-    missing+=("OptNeurons side: ${runtime_pkg%/*} ${runtime_pkg#*/} is not in the NuGet cache ($nuget); a plain dotnet build restores it from nuget.org")
-  fi
+elif [ "$backend" = cuda ]; then
+  missing+=("OptNeurons side: TorchSharp-cuda-linux 0.107.0 is not in the NuGet cache ($nuget); the build switch -p:TorchBackend=cuda restores it (with LibTorch's CUDA packages, several GB) from nuget.org: that needs internet access, which the lent GPU machines lack (and the development machines cannot restore it); a bundle ($bundle, bench/gpu.sh --pack) avoids it")
 else
-  echo "dotnet:     $(dotnet --version), ${runtime_pkg%/*} ${runtime_pkg#*/} in $nuget"
-  cs_ok=1
+  missing+=("OptNeurons side: ${runtime_pkg%/*} ${runtime_pkg#*/} is not in the NuGet cache ($nuget); a plain dotnet build restores it from nuget.org")
 fi
 for m in "${missing[@]}"; do echo "missing:    $m"; done
 [ "$mode" = check ] && exit 0
 [ "$py_ok" = 1 ] || [ "$cs_ok" = 1 ] || { echo "neither side can run here: nothing measured" >&2; exit 1; }
 
 # --- build the OptNeurons side (restore is offline: it works only from the NuGet cache) ------------------------------
-if [ "$cs_ok" = 1 ]; then
+if [ "$cs_from" = sdk ]; then
   if timeout -k 10 "$(limit 120)" dotnet build bench/Throughput/Throughput.csproj -c Release -p:TorchBackend=$backend -v q -nologo >"$work/build.log" 2>&1; then
     bench=(dotnet artifacts/bin/Throughput/release/Throughput.dll)
   else
@@ -92,15 +122,25 @@ if [ "$cs_ok" = 1 ]; then
     [ "$rc" = 124 ] && echo "  (timed out)" >&2
     grep -E 'error' "$work/build.log" | sort -u | head -5 >&2
   fi
+elif [ "$cs_from" = bundle ]; then
+  # The runtime and the app unpack in seconds; the glue compiles in the background while the PyTorch side runs.
+  rm -rf "$work/dotnet" "$work/app" "$work/native" && mkdir -p "$work/dotnet"
+  tar -C "$work/dotnet" -xJf "$bundle/dotnet.tar.xz" && tar -C "$work" -xJf "$bundle/app.tar.xz" ||
+    { echo "unpacking $bundle failed" >&2; cs_ok=0; }
+  torch_lib=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+  export DOTNET_ROOT="$work/dotnet" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  PYTHON="$python" JOBS=$(( $(nproc) > 4 ? $(nproc) - 2 : 1 )) timeout -k 10 "$(limit 240)" bash bench/build-libtorchsharp.sh "$bundle/native-src" "$work/native" >"$work/native.log" 2>&1 &
+  native_job=$!
+  bench=("$work/dotnet/dotnet" "$work/app/Throughput.dll")
 fi
 
 # --- one checkpoint and one token file for both sides ---------------------------------------------------------------
 model="$work/opt1.3b-L$layers" ids="$work/ids-$sequences-x-$length.json"
 shape=(--layers "$layers" --hidden 2048 --heads 32 --ffn 8192 --storage bfloat16 --sequences "$sequences" --length "$length")
-if [ "$cs_ok" = 1 ]; then
+if [ "$cs_from" = sdk ] && [ "$cs_ok" = 1 ]; then
   timeout -k 10 "$(limit 120)" "${bench[@]}" prepare --model "$model" --ids "$ids" "${shape[@]}" || { echo "prepare failed (rc $?)" >&2; exit 1; }
 else
-  # No .NET: the baseline writes a checkpoint of the same shape and distribution itself (torch's RNG, other values).
+  # No .NET yet: the baseline writes a checkpoint of the same shape and distribution itself (torch's RNG, other values).
   timeout -k 10 "$(limit 120)" "$python" bench/pytorch_baseline.py --make-checkpoint --model "$model" --ids "$ids" "${shape[@]}" ||
     { echo "writing the checkpoint failed (rc $?)" >&2; exit 1; }
 fi
@@ -122,6 +162,19 @@ else
 fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
+if [ "$cs_from" = bundle ] && [ "$cs_ok" = 1 ]; then
+  wait "$native_job"; rc=$?
+  cat "$work/native.log"
+  if [ "$rc" = 0 ] && [ -f "$work/native/libLibTorchSharp.so" ]; then
+    cp "$work/native/libLibTorchSharp.so" "$work/app/libLibTorchSharp.so"
+  else
+    echo "rebuilding libLibTorchSharp.so failed (rc $rc): trying TorchSharp's own, built for LibTorch 2.10, on torch $torch_version; verify decides" >&2
+  fi
+fi
+if [ "$cs_ok" = 1 ]; then
+  timeout -k 10 "$(limit 60 120)" "${bench[@]}" verify --fixture tests/Fixtures/opt-tiny-pre-ln --device "$device" ||
+    { rc=$?; echo "OptNeurons side not timed: verify failed on $device (rc $rc)" >&2; cs_ok=0; }
+fi
 if [ "$cs_ok" = 1 ]; then
   timeout -k 10 "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
     --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" ||

@@ -187,7 +187,8 @@ def attach_counters(layers, counts):
 
 def counter(count):
     def hook(module, inputs, out):
-        count.add_((out > 0).sum(dim=(0, 1)))   # returns None: a hook's return value would replace the output
+        # [B, T, F], or [B·T, F] where the layer flattens tokens first (transformers 5 OPT): count over all but F
+        count.add_((out > 0).reshape(-1, out.shape[-1]).sum(0))   # returns None: a hook's return value would replace the output
     return hook
 
 

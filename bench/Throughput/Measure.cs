@@ -71,6 +71,7 @@ static class Measure
         double setup = clock.Elapsed.TotalSeconds;
         using var counts = new NeuronStatsCollector(new StatsOptions { TrackPositions = false, NgramOrders = [] }, captured,
                                                     config.FfnDim, length, config.VocabSize, device);
+        using var noNgrams = new NeuronStatsCollector(new StatsOptions { NgramOrders = [] }, captured, config.FfnDim, length, config.VocabSize, device);
         var engine = new FullModelEngine(model);
         Action[] variants =
         [
@@ -84,6 +85,7 @@ static class Measure
                 }
             },
             () => engine.Run(counts, batches, layers),   // active counts only
+            () => engine.Run(noNgrams, batches, layers), // active and per-position counts: everything but the n-gram summaries
             () => engine.Run(full, batches, layers),     // default statistics
         ];
         var times = Time(s, device, variants);
@@ -94,7 +96,7 @@ static class Measure
         long active = 0;
         foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
         double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
-        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), fixedCost, density);
+        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), fixedCost, density);
     }
 
     /// <summary>

@@ -9,6 +9,8 @@ using OptNeurons.Runtime;
 //   Throughput measure --model DIR --ids FILE [--device cpu --dtypes float32,bfloat16 --batch 8 --threads N
 //                      --repeats 5 --warmup 1 --baseline pytorch.json --baseline-note TEXT]
 //     measures capture throughput, statistics overhead and the GEMM peak, and prints them beside the PyTorch baseline.
+//   Throughput verify --fixture DIR [--device cpu]
+//     checks the device's numbers on the reference fixture (tests/Fixtures/opt-tiny-pre-ln) before anything is timed.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 try
 {
@@ -19,6 +21,10 @@ try
             var prepare = Prepare.Parse(options);
             options.RejectUnused();
             return Prepare.Run(prepare);
+        case "verify":
+            string fixture = options.Required("--fixture"), device = options.String("--device", "cpu");
+            options.RejectUnused();
+            return Verify.Run(fixture, device);
         case "measure":
             var measure = Measure.Parse(options);
             int threads = Env.Threads(options);
@@ -36,7 +42,7 @@ catch (ArgumentException e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Throughput prepare --model DIR --ids FILE [...] | Throughput measure --model DIR --ids FILE [...] (see bench/Throughput/Program.cs)");
+    Console.Error.WriteLine("usage: Throughput prepare --model DIR --ids FILE [...] | Throughput measure --model DIR --ids FILE [...] | Throughput verify --fixture DIR [--device cpu] (see bench/Throughput/Program.cs)");
     return 2;
 }
 

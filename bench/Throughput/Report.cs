@@ -10,7 +10,7 @@ namespace OptNeurons.Bench;
 static class Report
 {
     /// <summary>One dtype's measurements; times are medians in seconds for all the input's tokens.</summary>
-    public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double Capture,
+    public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double NoNgrams, double Capture,
                              double FixedCost, double Density);
 
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
@@ -29,7 +29,7 @@ static class Report
         o.WriteLine($"input    {sequences} sequences × {length} random token ids ({s.IdsPath}), batches of {s.Batch}: {tokens:N0} tokens per repeat; " +
                     $"median of {s.Repeats} after {s.Warmup} warm-up");
         o.WriteLine($"threads  torch: {threads} (OptNeurons), {info.Threads} (PyTorch); OptNeurons' n-gram summaries run on .NET's thread pool ({Environment.ProcessorCount} cores)");
-        o.WriteLine($"versions TorchSharp {torchSharp} (LibTorch bundled by the build); PyTorch {info.Version}, {info.Impl}");
+        o.WriteLine($"versions TorchSharp {torchSharp} (LibTorch {LibTorchFolder()}); PyTorch {info.Version}, {info.Impl}");
         o.WriteLine($"work     OptNeurons: {config.NumHiddenLayers} layers, no LM head, {work / 1e6:F1} MFLOP/token; " +
                     $"PyTorch: all layers + LM head, {(work + head) / 1e6:F1} MFLOP/token (2·matrix params + 4·T·d attention per layer, LM head 2·d·V)");
         if (info.Note is not null) o.WriteLine($"baseline {info.Note}");
@@ -49,11 +49,11 @@ static class Report
         o.WriteLine();
 
         o.WriteLine("statistics overhead (OptNeurons, same batches): capture time / forward-only time − 1");
-        o.WriteLine($"{"dtype",-9} {"forward only tok/s",19} {"active counts tok/s",20} {"default stats tok/s",20} {"overhead",9} {"active fraction (ours / PyTorch)",33}");
+        o.WriteLine($"{"dtype",-9} {"forward only tok/s",19} {"active counts tok/s",20} {"+ per position tok/s",21} {"default stats tok/s",20} {"overhead",9} {"active fraction (ours / PyTorch)",33}");
         foreach (var r in rows)
         {
             var b = baselines.GetValueOrDefault(r.Dtype);
-            o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.Capture,20:N1} {(r.Capture / r.Forward - 1) * 100,8:F1}% " +
+            o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.NoNgrams,21:N1} {tokens / r.Capture,20:N1} {(r.Capture / r.Forward - 1) * 100,8:F1}% " +
                         $"{$"{r.Density * 100:F2}% / {Cell(b?.Density * 100, "F2", "%")}",33}");
         }
         o.WriteLine($"fixed cost per capture run (collector allocation + final result copy, not in the rates above): " +
@@ -95,6 +95,14 @@ static class Report
     /// <summary>FLOPs per token of one layer: 2 per weight of the six matrices, and QKᵀ plus PV over all T keys (as computed).</summary>
     static double LayerFlops(OptConfig c, int length) =>
         2.0 * (4.0 * c.HiddenSize * c.HiddenSize + 2.0 * c.HiddenSize * c.FfnDim) + 4.0 * length * c.HiddenSize;
+
+    /// <summary>Where the LibTorch this process runs on was loaded from: a build's own package, or an installed PyTorch.</summary>
+    static string LibTorchFolder()
+    {
+        if (!File.Exists("/proc/self/maps")) return "(location unknown)";
+        var line = File.ReadLines("/proc/self/maps").FirstOrDefault(l => l.EndsWith("/libtorch_cpu.so", StringComparison.Ordinal));
+        return line is null ? "not found in /proc/self/maps" : Path.GetDirectoryName(line[line.IndexOf('/')..])!;
+    }
 
     static string Cell(double? value, string format, string suffix = "") =>
         value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) + suffix : "n/a";
