@@ -6,18 +6,17 @@
 # side can run. The PyTorch side needs a python3 with CUDA torch. The OptNeurons side runs either
 #   - built there: the .NET 10 SDK and TorchSharp-cuda-linux in the NuGet cache (-p:TorchBackend=cuda restores it from
 #     nuget.org), or
-#   - from a bundle packed beforehand on any machine with the SDK (--pack): the .NET runtime, the benchmark built with
-#     -p:TorchBackend=system, and TorchSharp's native sources, which bench/build-libtorchsharp.sh compiles there
-#     against that python's torch (its CUDA LibTorch then serves TorchSharp). Needs g++ and torch's C++ headers.
-# Before timing, the OptNeurons side checks its numbers on the device (Throughput verify: the reference fixture's
-# logits and counts, and CPU vs device statistics byte for byte).
+#   - from a bundle packed beforehand on any machine with the SDK (--pack): the .NET runtime and the benchmark built
+#     with -p:TorchBackend=system, which runs on that python's torch/lib (its CUDA LibTorch). TorchSharp's native glue
+#     is built for LibTorch 2.10; binding another version is checked rather than assumed:
+# before timing, the OptNeurons side checks its numbers on the device (Throughput verify: the reference fixture's
+# logits and counts, and CPU vs device statistics byte for byte) and stops if any differ.
 #
 # usage: bench/gpu.sh [--check | --cpu-smoke] [WORK_DIR]      (default WORK_DIR /tmp/optneurons-gpu)
 #        bench/gpu.sh --pack [BUNDLE_DIR]                     (default BUNDLE_DIR .gpu-bundle, which the run looks for)
 #   --check      report what is present and missing; run nothing
 #   --cpu-smoke  the same steps on the CPU with a 1-layer model and 64 tokens: checks the script where no GPU is
-#   --pack       writes the bundle; TORCHSHARP_SRC: src/Native of a TorchSharp v0.107.0 checkout (git clone --branch
-#                main https://github.com/dotnet/TorchSharp; 0.107.0 is its release of 2026-05-07)
+#   --pack       writes the bundle (about 32 MB)
 #   BENCH_LAYERS (24)  BENCH_BATCH (4)  BENCH_LENGTH (2048)  BENCH_SEQUENCES (16)  BENCH_REPEATS (3)  BENCH_WARMUP (1)
 #   BENCH_TOKENS_66B (20000000)  BENCH_DEADLINE (450: seconds for all steps)  PYTHON (a python3 with torch)
 #   BENCH_BUNDLE (.gpu-bundle)
@@ -28,15 +27,13 @@ case "${1:-}" in
   --check) mode=check; shift ;;
   --cpu-smoke) mode=smoke; shift ;;
   --pack) mode=pack; shift ;;
-  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
   -*) echo "bench/gpu.sh: unknown option $1 (--check, --cpu-smoke, --pack)" >&2; exit 2 ;;
 esac
 bundle=${BENCH_BUNDLE:-.gpu-bundle}
 
 if [ "$mode" = pack ]; then
-  bundle=${1:-$bundle} src=${TORCHSHARP_SRC:-}
-  [ -f "$src/LibTorchSharp/THSTensor.cpp" ] ||
-    { echo "bench/gpu.sh --pack: set TORCHSHARP_SRC to src/Native of a TorchSharp v0.107.0 checkout (got '${src:-nothing}')" >&2; exit 2; }
+  bundle=${1:-$bundle}
   dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
   runtime=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" && $2 ~ /^10\./ {v = $2} END {print v}')
   [ -n "$runtime" ] || { echo "bench/gpu.sh --pack: no .NET 10 runtime here" >&2; exit 2; }
@@ -45,8 +42,7 @@ if [ "$mode" = pack ]; then
     -o "$bundle/app" -v q -nologo >/dev/null || { echo "bench/gpu.sh --pack: dotnet publish failed" >&2; exit 1; }
   tar -C "$bundle" -cJf "$bundle/app.tar.xz" app && rm -rf "$bundle/app"
   tar -C "$dotnet_root" -cJf "$bundle/dotnet.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$runtime"
-  mkdir -p "$bundle/native-src" && cp -r "$src/LibTorchSharp" "$src/Stdafx.h" "$src/UnixSal.h" "$bundle/native-src/"
-  echo "bench/gpu.sh --pack: $bundle ($(du -sh "$bundle" | cut -f1)): .NET $runtime, the benchmark (TorchBackend=system), TorchSharp's native sources"
+  echo "bench/gpu.sh --pack: $bundle ($(du -sh "$bundle" | cut -f1)): .NET $runtime and the benchmark built with TorchBackend=system"
   exit 0
 fi
 work=${1:-/tmp/optneurons-gpu}
@@ -97,7 +93,7 @@ if command -v dotnet >/dev/null 2>&1 && dotnet --list-sdks 2>/dev/null | grep -q
   echo "dotnet:     $(dotnet --version), ${runtime_pkg%/*} ${runtime_pkg#*/} in $nuget"
   cs_ok=1 cs_from=sdk
 elif [ -f "$bundle/dotnet.tar.xz" ] && [ -f "$bundle/app.tar.xz" ] && [ -n "$python" ]; then
-  echo "bundle:     $bundle (.NET runtime, benchmark built with TorchBackend=system, TorchSharp's native sources for $python's torch)"
+  echo "bundle:     $bundle (.NET runtime, the benchmark built with TorchBackend=system, to run on $python's torch/lib)"
   cs_ok=1 cs_from=bundle
 elif ! command -v dotnet >/dev/null 2>&1; then
   missing+=("OptNeurons side: dotnet is not on the PATH; it needs the .NET 10 SDK (global.json), which cannot be downloaded without internet, or a bundle ($bundle: bench/gpu.sh --pack, made where the SDK is)")
@@ -123,14 +119,11 @@ if [ "$cs_from" = sdk ]; then
     grep -E 'error' "$work/build.log" | sort -u | head -5 >&2
   fi
 elif [ "$cs_from" = bundle ]; then
-  # The runtime and the app unpack in seconds; the glue compiles in the background while the PyTorch side runs.
-  rm -rf "$work/dotnet" "$work/app" "$work/native" && mkdir -p "$work/dotnet"
+  rm -rf "$work/dotnet" "$work/app" && mkdir -p "$work/dotnet"
   tar -C "$work/dotnet" -xJf "$bundle/dotnet.tar.xz" && tar -C "$work" -xJf "$bundle/app.tar.xz" ||
     { echo "unpacking $bundle failed" >&2; cs_ok=0; }
   torch_lib=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
   export DOTNET_ROOT="$work/dotnet" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  PYTHON="$python" JOBS=$(( $(nproc) > 4 ? $(nproc) - 2 : 1 )) timeout -k 10 "$(limit 240)" bash bench/build-libtorchsharp.sh "$bundle/native-src" "$work/native" >"$work/native.log" 2>&1 &
-  native_job=$!
   bench=("$work/dotnet/dotnet" "$work/app/Throughput.dll")
 fi
 
@@ -162,15 +155,6 @@ else
 fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
-if [ "$cs_from" = bundle ] && [ "$cs_ok" = 1 ]; then
-  wait "$native_job"; rc=$?
-  cat "$work/native.log"
-  if [ "$rc" = 0 ] && [ -f "$work/native/libLibTorchSharp.so" ]; then
-    cp "$work/native/libLibTorchSharp.so" "$work/app/libLibTorchSharp.so"
-  else
-    echo "rebuilding libLibTorchSharp.so failed (rc $rc): trying TorchSharp's own, built for LibTorch 2.10, on torch $torch_version; verify decides" >&2
-  fi
-fi
 if [ "$cs_ok" = 1 ]; then
   timeout -k 10 "$(limit 60 120)" "${bench[@]}" verify --fixture tests/Fixtures/opt-tiny-pre-ln --device "$device" ||
     { rc=$?; echo "OptNeurons side not timed: verify failed on $device (rc $rc)" >&2; cs_ok=0; }

@@ -11,7 +11,7 @@ static class Report
 {
     /// <summary>One dtype's measurements; times are medians in seconds for all the input's tokens.</summary>
     public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double NoNgrams, double Capture,
-                             double FixedCost, double Density);
+                             double StreamedCounts, double FixedCost, double Density);
 
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
     sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
@@ -56,6 +56,8 @@ static class Report
             o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.NoNgrams,21:N1} {tokens / r.Capture,20:N1} {(r.Capture / r.Forward - 1) * 100,8:F1}% " +
                         $"{$"{r.Density * 100:F2}% / {Cell(b?.Density * 100, "F2", "%")}",33}");
         }
+        o.WriteLine("layer-streamed capture (each layer's weights read from the checkpoint once per run of all batches), active counts: " +
+                    string.Join(", ", rows.Select(r => $"{r.Dtype} {tokens / r.StreamedCounts:N1} tok/s ({r.StreamedCounts / r.CountsOnly:F2}× the full model's time)")));
         o.WriteLine($"fixed cost per capture run (collector allocation + final result copy, not in the rates above): " +
                     string.Join(", ", rows.Select(r => $"{r.Dtype} {r.FixedCost:F2} s")));
         o.WriteLine();
