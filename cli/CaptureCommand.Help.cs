@@ -25,6 +25,8 @@ static partial class CaptureCommand
           --exclude-bos        do not count the first position (the </s> token) anywhere
           --sketch-capacity K  n-gram summary entries per neuron and order (default 128)
           --no-positions       skip per-position counts (saves L x T x F int32)
+          --ngram-orders LIST  n-gram orders whose trigger summaries are kept: 1,2,3 (default), a subset, or none
+                               (the summaries are updated on the host: on a GPU they cost far more than the rest)
           --seed N             recorded in the manifest (the seed that chose the data, if any)
           --activations        also write activations.safetensors: every layer's neurons for the whole input
           --logits             also write logits.safetensors

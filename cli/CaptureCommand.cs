@@ -45,6 +45,7 @@ static partial class CaptureCommand
                 IncludeFirstPosition = !a.Flag("--exclude-bos"),
                 TrackPositions = !a.Flag("--no-positions"),
                 SketchCapacity = a.Int("--sketch-capacity", 128),
+                NgramOrders = NgramOrders(a.Optional("--ngram-orders")),
             },
         };
         long? seed = a.Optional("--seed") is { } s ? long.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -119,5 +120,15 @@ static partial class CaptureCommand
     {
         var tokenizer = OptTokenizer.FromDirectory(modelDir);
         return files.SelectMany(f => TokenBatches.Windows(tokenizer.Encode(File.ReadAllText(f), addBos: false), maxLength, tokenizer.BosId)).ToList();
+    }
+
+    /// <summary>"1,2,3" (the default), any subset, or "none": the n-gram orders whose summaries are kept.</summary>
+    static IReadOnlyList<int> NgramOrders(string? text)
+    {
+        if (text is null) return new StatsOptions().NgramOrders;
+        if (text == "none") return [];
+        return text.Split(',').Select(part => int.TryParse(part, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 3
+            ? n
+            : throw new ArgumentException($"--ngram-orders must be orders 1, 2 or 3 separated by commas, or none; got '{text}'.")).ToArray();
     }
 }

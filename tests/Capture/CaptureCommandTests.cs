@@ -84,7 +84,29 @@ public class CaptureCommandTests
         Assert.Equal(7, a.Manifest.Seed);
     }
 
+    [Fact]
+    public void NgramOrders_ChooseTheSummariesKept_AndLeaveTheExactCountsAlone()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.Sub("ids.json");
+        File.WriteAllText(input, System.Text.Json.JsonSerializer.Serialize(new { input_ids = Fixtures.StatsSequences() }));
+        string[] args = ["--model", Fixtures.TinyPreLn, "--json", input, "--batch-size", "4"];
+        Assert.Equal(0, CaptureCommand.Run([.. args, "--out", dir.Sub("all")]));
+        Assert.Equal(0, CaptureCommand.Run([.. args, "--out", dir.Sub("none"), "--ngram-orders", "none"]));
+        Assert.Equal(0, CaptureCommand.Run([.. args, "--out", dir.Sub("two"), "--ngram-orders", "2"]));
+        NeuronStats all = NeuronStats.Load(dir.Sub("all")), none = NeuronStats.Load(dir.Sub("none")), two = NeuronStats.Load(dir.Sub("two"));
+        Assert.Equal([1, 2, 3], all.Options.NgramOrders);
+        Assert.Empty(none.Options.NgramOrders);
+        Assert.Equal([2], two.Options.NgramOrders);
+        for (int l = 0; l < 3; l++)
+        {
+            Assert.Equal(all.ActiveCounts(l).ToArray(), none.ActiveCounts(l).ToArray());
+            Assert.Equal(all.ActiveCounts(l).ToArray(), two.ActiveCounts(l).ToArray());
+        }
+    }
+
     [Theory]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--ngram-orders", "1,4" }, "--ngram-orders must be orders 1, 2 or 3")]
     [InlineData(new[] { "--model", "m", "--out", "o" }, "give exactly one input")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--data", "x", "--json", "y" }, "give exactly one input")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--batch-size", "0" }, "--batch-size must be a positive integer")]
