@@ -57,7 +57,7 @@ public sealed partial class NeuronStatsCollector
         unsafe
         {
             fixed (byte* mask = rows.bytes)
-                SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.Keys, mask, b.Count, ffnDim, li * ffnDim);
+                SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.DistinctKeys, b.KeyRanks, mask, b.Count, ffnDim, li * ffnDim);
         }
     }
 

@@ -118,7 +118,8 @@ internal sealed class NgramSketch
 internal sealed class SketchScratch(int tokens, int capacity)
 {
     public int[] Events = new int[tokens];
-    public long[] Buffer = new long[tokens];
+    public int[] RankCounts = new int[tokens];            // by key rank: a batch has at most `tokens` distinct keys
+    public ulong[] Seen = new ulong[(tokens + 63) / 64];  // bit r: rank r has a count
     public long[] InKeys = new long[tokens];
     public int[] InCounts = new int[tokens];
     public long[] MKeys = new long[capacity + tokens];

@@ -14,10 +14,12 @@ namespace OptNeurons.Stats;
 internal static unsafe class SketchUpdater
 {
     /// <param name="sketches">One sketch per tracked order, matching <paramref name="orders"/>.</param>
-    /// <param name="keys">Keys[n-1][j]: key of the n-gram ending at counted token j, -1 if none.</param>
+    /// <param name="distinctKeys">DistinctKeys[n-1]: the batch's distinct n-gram keys, increasing (<see cref="BatchLayout"/>).</param>
+    /// <param name="keyRanks">KeyRanks[n-1][j]: index in distinctKeys[n-1] of the n-gram ending at counted token j, -1 if none.</param>
     /// <param name="mask">[F, N] bytes, nonzero where neuron f is active at counted token j.</param>
     /// <param name="rowBase">Sketch row of neuron 0 of this layer (layer index · F).</param>
-    public static void UpdateLayer(NgramSketch[] sketches, IReadOnlyList<int> orders, long[][] keys, byte* mask, int tokens, int neurons, int rowBase)
+    public static void UpdateLayer(NgramSketch[] sketches, IReadOnlyList<int> orders, long[][] distinctKeys, int[][] keyRanks,
+                                   byte* mask, int tokens, int neurons, int rowBase)
     {
         nint basePtr = (nint)mask;
         int capacity = sketches[0].Capacity;
@@ -28,31 +30,37 @@ internal static unsafe class SketchUpdater
             if (events == 0) return;
             for (int o = 0; o < orders.Count; o++)
             {
-                var orderKeys = keys[orders[o] - 1];
-                int m = 0;
-                for (int e = 0; e < events; e++)
-                {
-                    long key = orderKeys[s.Events[e]];
-                    if (key >= 0) s.Buffer[m++] = key;
-                }
-                if (m == 0) continue;
-                int distinct = Aggregate(s.Buffer.AsSpan(0, m), s.InKeys, s.InCounts);
-                sketches[o].Merge(rowBase + f, s.InKeys.AsSpan(0, distinct), s.InCounts.AsSpan(0, distinct), 0, s);
+                int distinct = CountByRank(s.Events.AsSpan(0, events), keyRanks[orders[o] - 1], distinctKeys[orders[o] - 1], s);
+                if (distinct > 0) sketches[o].Merge(rowBase + f, s.InKeys.AsSpan(0, distinct), s.InCounts.AsSpan(0, distinct), 0, s);
             }
         });
     }
 
-    /// <summary>Sorts the batch's keys and turns them into distinct (key, count) pairs; returns how many.</summary>
-    internal static int Aggregate(Span<long> events, long[] keys, int[] counts)
+    /// <summary>
+    /// The distinct n-grams ending at the <paramref name="events"/> tokens and how often, in increasing key order, into
+    /// s.InKeys and s.InCounts; returns how many. Counts go to a table indexed by the batch's key ranks, and the ranks
+    /// touched are read back in increasing order from a bitmap: no sort per neuron. Leaves the table and bitmap zero.
+    /// </summary>
+    internal static int CountByRank(ReadOnlySpan<int> events, int[] ranks, long[] distinctKeys, SketchScratch s)
     {
-        events.Sort();
-        int d = -1;
-        for (int i = 0; i < events.Length; i++)
+        foreach (int j in events)
         {
-            if (d >= 0 && keys[d] == events[i]) counts[d]++;
-            else { keys[++d] = events[i]; counts[d] = 1; }
+            int r = ranks[j];
+            if (r >= 0 && s.RankCounts[r]++ == 0) s.Seen[r >> 6] |= 1UL << r;   // the shift count is taken mod 64
         }
-        return d + 1;
+        int d = 0;
+        for (int w = 0; w < (distinctKeys.Length + 63) >> 6; w++)
+        {
+            for (ulong bits = s.Seen[w]; bits != 0; bits &= bits - 1)
+            {
+                int r = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                s.InKeys[d] = distinctKeys[r];
+                s.InCounts[d++] = s.RankCounts[r];
+                s.RankCounts[r] = 0;
+            }
+            s.Seen[w] = 0;
+        }
+        return d;
     }
 
     /// <summary>Indices of the nonzero bytes of <paramref name="row"/>, 16 bytes per SIMD compare.</summary>

@@ -145,3 +145,29 @@ public class SketchDeterminismTests
         StatsTestData.AssertEqual(first, Run());
     }
 }
+
+public class SketchCountTests
+{
+    [Fact]
+    public void CountByRank_GivesEachKeyOnceWithItsCount_InIncreasingKeyOrder()
+    {
+        // Two padded rows of a batch with few distinct ids, so keys repeat; position 0 has no bigram or trigram.
+        var rng = new Random(31);
+        const int Rows = 2, Columns = 150;
+        var ids = Enumerable.Range(0, Rows * Columns).Select(_ => (long)rng.Next(6)).ToArray();
+        var mask = Enumerable.Range(0, Rows * Columns).Select(i => i % Columns < 20 * (i / Columns) ? 0L : 1L).ToArray();
+        var layout = BatchLayout.Build(ids, mask, Rows, Columns, includeFirst: true, maxLength: Columns, vocabSize: 6);
+        var scratch = new SketchScratch(layout.Count, capacity: 4);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var events = Enumerable.Range(0, layout.Count).Where(_ => rng.NextDouble() < 0.3).ToArray();
+            for (int n = 1; n <= 3; n++)
+            {
+                var expected = events.Select(j => layout.Keys[n - 1][j]).Where(k => k >= 0)
+                    .GroupBy(k => k).Select(g => (g.Key, g.Count())).OrderBy(p => p.Key).ToArray();
+                int d = SketchUpdater.CountByRank(events, layout.KeyRanks[n - 1], layout.DistinctKeys[n - 1], scratch);
+                Assert.Equal(expected, scratch.InKeys.Take(d).Zip(scratch.InCounts.Take(d)).ToArray());
+            }
+        }
+    }
+}
