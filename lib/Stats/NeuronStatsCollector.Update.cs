@@ -51,12 +51,12 @@ public sealed partial class NeuronStatsCollector
             activeCounts![li].add_(active.sum(0L, type: ScalarType.Float32).to(ScalarType.Int64));
         }
         if (sketches.Length == 0) return;
-        // Neuron-major [F, N] on the host: each neuron's events are one contiguous row. The one device→host copy per
-        // layer and batch, one byte per (neuron, token).
-        var rows = active.t().contiguous().cpu();
+        // The one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron), token-major as
+        // computed: the summaries read it a block of neurons at a time, so it is never transposed.
+        var host = active.contiguous().cpu();
         unsafe
         {
-            fixed (byte* mask = rows.bytes)
+            fixed (byte* mask = host.bytes)
                 SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.DistinctKeys, b.KeyRanks, mask, b.Count, ffnDim, li * ffnDim);
         }
     }
