@@ -17,6 +17,13 @@ internal sealed class BatchLayout
     public required long[][] Keys { get; init; }
     /// <summary>Rows holding at least one real (mask 1) token.</summary>
     public required long Sequences { get; init; }
+    /// <summary>DistinctKeys[n-1]: the batch's distinct n-gram keys, in increasing order.</summary>
+    public required long[][] DistinctKeys { get; init; }
+    /// <summary>
+    /// KeyRanks[n-1][j]: index in DistinctKeys[n-1] of the key ending at counted token j, or -1. Ranks order like keys,
+    /// so the n-gram summaries count triggers by rank in a small dense table instead of sorting keys per neuron.
+    /// </summary>
+    public required int[][] KeyRanks { get; init; }
 
     public int Count => CountedFlat.Length;
 
@@ -75,10 +82,24 @@ internal sealed class BatchLayout
             }
             if (pos >= 0) sequences++;
         }
+        var keyArrays = keys.Select(k => k.ToArray()).ToArray();
+        var distinct = keyArrays.Select(Distinct).ToArray();
         return new BatchLayout
         {
             Batch = batch, Columns = columns, CountedFlat = flat.ToArray(), CountedPositions = positions.ToArray(),
-            Keys = keys.Select(k => k.ToArray()).ToArray(), Sequences = sequences,
+            Keys = keyArrays, Sequences = sequences, DistinctKeys = distinct,
+            KeyRanks = keyArrays.Zip(distinct, (k, d) => Array.ConvertAll(k, key => key < 0 ? -1 : Array.BinarySearch(d, key))).ToArray(),
         };
+    }
+
+    /// <summary>The keys that exist (≥ 0), sorted, without repeats.</summary>
+    static long[] Distinct(long[] keys)
+    {
+        var sorted = Array.FindAll(keys, k => k >= 0);
+        Array.Sort(sorted);
+        int d = 0;
+        for (int i = 0; i < sorted.Length; i++)
+            if (d == 0 || sorted[i] != sorted[d - 1]) sorted[d++] = sorted[i];
+        return sorted[..d];
     }
 }

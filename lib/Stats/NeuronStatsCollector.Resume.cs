@@ -28,10 +28,15 @@ public sealed partial class NeuronStatsCollector
         using (NewDisposeScope())
         using (inference_mode(false))   // the accumulators are normal tensors (see the constructor)
         {
-            activeCounts.copy_(tensor(saved.ActiveCountsFlat).view(L, ffnDim));
-            if (positionActiveCounts is not null)
+            if (positionActiveCounts is null) activeCounts!.copy_(tensor(saved.ActiveCountsFlat).view(L, ffnDim));
+            else
+            {
                 for (int l = 0; l < L; l++)
                     positionActiveCounts[l].copy_(tensor(saved.PositionActiveCountsByLayer![l]).view(maxLength, ffnDim));
+                // The active counts are not restored but derived from these (ActiveCounts): they must agree.
+                if (!TensorArrays.ToArray<long>(ActiveCounts().cpu()).AsSpan().SequenceEqual(saved.ActiveCountsFlat))
+                    throw new InvalidDataException("The saved active counts differ from the sum of the saved per-position counts; the statistics are damaged.");
+            }
         }
         saved.PositionTokenCountsArray.CopyTo(positionTokenCounts, 0);
         for (int o = 0; o < options.NgramOrders.Count; o++)

@@ -38,23 +38,26 @@ public sealed partial class NeuronStatsCollector
         var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).gt(0);   // [B·T, F] bool
         if (b.Count < active.shape[0])   // keep counted tokens only; full-length batches skip the gather
             active = active.index_select(0, tensor(b.CountedFlat, device: device));                      // [N, F]
-        // A float32 sum of 0/1 is exact below 2^24 tokens per batch (BeginBatch checks) and on the CPU about twice as
-        // fast as an integer reduction; the bool tensor is read in place, never copied to a wider type.
-        activeCounts[li].add_(active.sum(0L, type: ScalarType.Float32).to(ScalarType.Int64));
         if (positionActiveCounts is not null)
         {
             var counts = positionActiveCounts[li];
             foreach (var (start, position, length) in b.Runs())   // int32 += bool, in place
                 counts.narrow(0, position, length).add_(active.narrow(0, start, length));
         }
+        else
+        {
+            // A float32 sum of 0/1 is exact below 2^24 tokens per batch (BeginBatch checks) and on the CPU about twice
+            // as fast as an integer reduction; the bool tensor is read in place, never copied to a wider type.
+            activeCounts![li].add_(active.sum(0L, type: ScalarType.Float32).to(ScalarType.Int64));
+        }
         if (sketches.Length == 0) return;
-        // Neuron-major [F, N] on the host: each neuron's events are one contiguous row. The one device→host copy per
-        // layer and batch, one byte per (neuron, token).
-        var rows = active.t().contiguous().cpu();
+        // The one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron), token-major as
+        // computed: the summaries read it a block of neurons at a time, so it is never transposed.
+        var host = active.contiguous().cpu();
         unsafe
         {
-            fixed (byte* mask = rows.bytes)
-                SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.Keys, mask, b.Count, ffnDim, li * ffnDim);
+            fixed (byte* mask = host.bytes)
+                SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.DistinctKeys, b.KeyRanks, mask, b.Count, ffnDim, li * ffnDim);
         }
     }
 
@@ -73,7 +76,7 @@ public sealed partial class NeuronStatsCollector
         int[][]? positions = null;
         using (NewDisposeScope())
         {
-            active = TensorArrays.ToArray<long>(activeCounts.cpu());
+            active = TensorArrays.ToArray<long>(ActiveCounts().cpu());
             if (positionActiveCounts is not null)
             {
                 var cpu = positionActiveCounts.cpu();
@@ -87,12 +90,15 @@ public sealed partial class NeuronStatsCollector
             occurrences, sketches.Select(s => s.Clone()).ToArray());
     }
 
+    /// <summary>[L, F] int64 active counts on the device: a new tensor where derived from per-position counts.</summary>
+    Tensor ActiveCounts() => positionActiveCounts?.sum(1L, type: ScalarType.Int64) ?? activeCounts!;
+
     /// <summary>Frees the device accumulators.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        activeCounts.Dispose();
+        activeCounts?.Dispose();
         positionActiveCounts?.Dispose();
     }
 }

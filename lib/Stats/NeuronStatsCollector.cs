@@ -11,10 +11,11 @@ namespace OptNeurons.Stats;
 /// <see cref="Result"/>. Layer-major callers count each batch once with <see cref="CountBatch"/> and pass its handle to
 /// <see cref="Update(int, Tensor, CountedBatch)"/>; the result is the same as long as every layer sees the batches in
 /// the same order. A run can continue from saved statistics (<see cref="Resume"/>).
-/// Memory per neuron: exact active count 8 bytes and per-position counts 4·T bytes (8 KiB at T = 2048) on the device;
-/// n-gram summaries 12·K + 12 bytes per order in host memory (K = 128, n = 1, 2, 3: 4,644 bytes). Per batch and layer,
-/// about 3 device bytes and 1 host byte per (counted token, neuron) of transient masks. Exact n-gram occurrence tables
-/// grow with the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
+/// Memory per neuron on the device: per-position counts 4·T bytes (8 KiB at T = 2048), or without them an exact active
+/// count (8 bytes); n-gram summaries 12·K + 12 bytes per order in host memory (K = 128, n = 1, 2, 3: 4,644 bytes). Per
+/// batch and layer, about 3 device bytes and 1 host byte per (counted token, neuron) of transient masks. Exact n-gram
+/// occurrence tables grow with the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass
+/// at a time.
 /// </summary>
 public sealed partial class NeuronStatsCollector : IDisposable
 {
@@ -23,7 +24,9 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly Dictionary<int, int> layerIndex;
     readonly int ffnDim, maxLength, vocabSize;
     readonly Device device;
-    readonly Tensor activeCounts;            // [L, F] int64
+    // Exactly one of the two is kept. Every counted token has exactly one position, so with per-position counts a
+    // neuron's active count is their sum over positions (ActiveCounts), which spares a column sum per layer and batch.
+    readonly Tensor? activeCounts;           // [L, F] int64, without TrackPositions
     readonly Tensor? positionActiveCounts;   // [L, T, F] int32: a count per position is at most the number of sequences
     readonly long[] positionTokenCounts;
     readonly long[] unigrams;
@@ -55,9 +58,10 @@ public sealed partial class NeuronStatsCollector : IDisposable
         // inference) tensors even if constructed under inference_mode, so they can be updated inside and outside it.
         using (inference_mode(false))
         {
-            activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
             if (this.options.TrackPositions)
                 positionActiveCounts = zeros(L, maxLength, ffnDim, ScalarType.Int32, this.device).DetachFromDisposeScope();
+            else
+                activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
         }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
@@ -98,6 +102,8 @@ public sealed partial class NeuronStatsCollector : IDisposable
             throw new ArgumentException($"A batch of {layout.Count} counted tokens is too large (at most {(1 << 24) - 1}, where float32 counts stay exact); split it.");
         if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
+        if (positionActiveCounts is not null && sequenceCount + layout.Sequences > int.MaxValue)
+            throw new InvalidOperationException($"More than {int.MaxValue} sequences: the int32 per-position counts could overflow; save and Merge partial runs instead.");
         tokenCount += layout.Count;
         sequenceCount += layout.Sequences;
         foreach (var p in layout.CountedPositions) positionTokenCounts[p]++;

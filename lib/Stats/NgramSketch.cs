@@ -109,7 +109,7 @@ internal sealed class NgramSketch
     /// <summary>Adds every row of <paramref name="other"/> (same shape) into this sketch.</summary>
     public void MergeAll(NgramSketch other)
     {
-        SketchUpdater.ForChunks(Rows, () => new SketchScratch(0, Capacity),
+        SketchUpdater.ForChunks(Rows, 16, () => new SketchScratch(0, Capacity),
             (r, s) => Merge(r, other.RowKeys(r), other.RowCounts(r), other.Errors[r], s));
     }
 }
@@ -117,8 +117,10 @@ internal sealed class NgramSketch
 /// <summary>Per-thread buffers, so rows can be updated in parallel without allocation or sharing.</summary>
 internal sealed class SketchScratch(int tokens, int capacity)
 {
-    public int[] Events = new int[tokens];
-    public long[] Buffer = new long[tokens];
+    public ulong[] Bits = new ulong[64 * ((tokens + 63) / 64)];   // 64 neurons' activity, one bit row each
+    public ulong[] Tile = new ulong[64];
+    public int[] RankCounts = new int[tokens];            // by key rank: a batch has at most `tokens` distinct keys
+    public ulong[] Seen = new ulong[(tokens + 63) / 64];  // bit r: rank r has a count
     public long[] InKeys = new long[tokens];
     public int[] InCounts = new int[tokens];
     public long[] MKeys = new long[capacity + tokens];

@@ -1,83 +1,130 @@
 using System.Collections.Concurrent;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace OptNeurons.Stats;
 
 /// <summary>
-/// Feeds one layer's activity in one batch into the per-neuron n-gram summaries. The input is the activity mask
-/// transposed to [F, N] (one byte per counted token), so each neuron's events are a contiguous row. Neurons are
-/// independent and each is updated by exactly one thread with its own scratch buffers, so the outcome never depends on
-/// scheduling.
+/// Feeds one layer's activity in one batch into the per-neuron n-gram summaries. The input is the activity mask as the
+/// activations come, token-major [N, F] with one byte per (counted token, neuron); each block of 64 neurons turns its
+/// columns into one bit row per neuron with 64 × 64 bit transposes, which is cheaper than transposing the byte mask.
+/// Neurons are independent and each block is handled by exactly one thread with its own scratch buffers, so the
+/// outcome never depends on scheduling.
 /// </summary>
 internal static unsafe class SketchUpdater
 {
+    const int Block = 64;   // neurons per work item: one bit each in a 64-bit word
+
     /// <param name="sketches">One sketch per tracked order, matching <paramref name="orders"/>.</param>
-    /// <param name="keys">Keys[n-1][j]: key of the n-gram ending at counted token j, -1 if none.</param>
-    /// <param name="mask">[F, N] bytes, nonzero where neuron f is active at counted token j.</param>
+    /// <param name="distinctKeys">[n-1]: the batch's distinct n-gram keys, increasing (<see cref="BatchLayout"/>).</param>
+    /// <param name="keyRanks">[n-1][j]: index in distinctKeys[n-1] of the n-gram ending at counted token j, or -1.</param>
+    /// <param name="mask">[N, F] bytes, nonzero where neuron f is active at counted token j.</param>
     /// <param name="rowBase">Sketch row of neuron 0 of this layer (layer index · F).</param>
-    public static void UpdateLayer(NgramSketch[] sketches, IReadOnlyList<int> orders, long[][] keys, byte* mask, int tokens, int neurons, int rowBase)
+    public static void UpdateLayer(NgramSketch[] sketches, IReadOnlyList<int> orders, long[][] distinctKeys, int[][] keyRanks,
+                                   byte* mask, int tokens, int neurons, int rowBase)
     {
         nint basePtr = (nint)mask;
-        int capacity = sketches[0].Capacity;
-        ForChunks(neurons, () => new SketchScratch(tokens, capacity), (f, s) =>
+        int capacity = sketches[0].Capacity, words = (tokens + 63) / 64;
+        ForChunks((neurons + Block - 1) / Block, 1, () => new SketchScratch(tokens, capacity), (block, s) =>
         {
-            var row = new ReadOnlySpan<byte>((byte*)basePtr + (long)f * tokens, tokens);
-            int events = ActiveIndices(row, s.Events);
-            if (events == 0) return;
-            for (int o = 0; o < orders.Count; o++)
+            int f0 = block * Block, width = Math.Min(Block, neurons - f0);
+            ActiveBits((byte*)basePtr, tokens, neurons, f0, width, s);
+            for (int f = 0; f < width; f++)
             {
-                var orderKeys = keys[orders[o] - 1];
-                int m = 0;
-                for (int e = 0; e < events; e++)
+                var active = s.Bits.AsSpan(f * words, words);
+                for (int o = 0; o < orders.Count; o++)
                 {
-                    long key = orderKeys[s.Events[e]];
-                    if (key >= 0) s.Buffer[m++] = key;
+                    int distinct = CountByRank(active, keyRanks[orders[o] - 1], distinctKeys[orders[o] - 1], s);
+                    if (distinct > 0) sketches[o].Merge(rowBase + f0 + f, s.InKeys.AsSpan(0, distinct), s.InCounts.AsSpan(0, distinct), 0, s);
                 }
-                if (m == 0) continue;
-                int distinct = Aggregate(s.Buffer.AsSpan(0, m), s.InKeys, s.InCounts);
-                sketches[o].Merge(rowBase + f, s.InKeys.AsSpan(0, distinct), s.InCounts.AsSpan(0, distinct), 0, s);
             }
         });
     }
 
-    /// <summary>Sorts the batch's keys and turns them into distinct (key, count) pairs; returns how many.</summary>
-    internal static int Aggregate(Span<long> events, long[] keys, int[] counts)
+    /// <summary>
+    /// Neurons f0 … f0+width-1 of the [N, F] mask as bit rows: bit j of s.Bits[f·words …] is set where neuron f0+f is
+    /// active at counted token j. Reads 64 tokens × 64 neurons at a time and transposes the tile.
+    /// </summary>
+    static void ActiveBits(byte* mask, int tokens, int neurons, int f0, int width, SketchScratch s)
     {
-        events.Sort();
-        int d = -1;
-        for (int i = 0; i < events.Length; i++)
+        int words = (tokens + 63) / 64;
+        var tile = s.Tile;
+        for (int w = 0; w < words; w++)
         {
-            if (d >= 0 && keys[d] == events[i]) counts[d]++;
-            else { keys[++d] = events[i]; counts[d] = 1; }
+            int rows = Math.Min(64, tokens - w * 64);
+            byte* p = mask + (long)w * 64 * neurons + f0;
+            for (int r = 0; r < rows; r++, p += neurons) tile[r] = width == Block ? NonzeroBits64(p) : NonzeroBits(p, width);
+            tile.AsSpan(rows).Clear();
+            Transpose64(tile);
+            for (int f = 0; f < width; f++) s.Bits[f * words + w] = tile[f];
         }
-        return d + 1;
     }
 
-    /// <summary>Indices of the nonzero bytes of <paramref name="row"/>, 16 bytes per SIMD compare.</summary>
-    internal static int ActiveIndices(ReadOnlySpan<byte> row, int[] dest)
+    /// <summary>Bit i set where byte i of the 64 at <paramref name="p"/> is nonzero.</summary>
+    static ulong NonzeroBits64(byte* p)
     {
-        int n = 0, i = 0;
-        ref byte start = ref MemoryMarshal.GetReference(row);
-        for (; i + 16 <= row.Length; i += 16)
-        {
-            var zero = Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)i), Vector128<byte>.Zero);
-            uint bits = ~Vector128.ExtractMostSignificantBits(zero) & 0xFFFF;
-            while (bits != 0)
+        uint low = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(p), Vector256<byte>.Zero));
+        uint high = Vector256.ExtractMostSignificantBits(Vector256.Equals(Vector256.Load(p + 32), Vector256<byte>.Zero));
+        return ~((ulong)high << 32 | low);
+    }
+
+    /// <summary>Bit i set where byte i of the <paramref name="width"/> (&lt; 64) at p is nonzero.</summary>
+    static ulong NonzeroBits(byte* p, int width)
+    {
+        ulong bits = 0;
+        for (int i = 0; i < width; i++) if (p[i] != 0) bits |= 1UL << i;
+        return bits;
+    }
+
+    /// <summary>
+    /// Transposes a 64 × 64 bit matrix in place: bit c of word r moves to bit r of word c. Swaps ever smaller
+    /// off-diagonal blocks (32, 16, …, 1 bits), six passes of 32 word pairs each (Hacker's Delight, 7-3).
+    /// </summary>
+    internal static void Transpose64(Span<ulong> a)
+    {
+        ulong m = 0x00000000FFFFFFFF;
+        for (int j = 32; j != 0; j >>= 1, m ^= m << j)
+            for (int k = 0; k < 64; k = ((k | j) + 1) & ~j)   // the rows k with bit j clear, paired with k + j
             {
-                dest[n++] = i + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
+                ulong t = ((a[k] >> j) ^ a[k | j]) & m;   // high block of row k against low block of row k + j
+                a[k] ^= t << j;
+                a[k | j] ^= t;
             }
-        }
-        for (; i < row.Length; i++) if (row[i] != 0) dest[n++] = i;
-        return n;
     }
 
-    /// <summary>Parallel loop over [0, count) in chunks, one scratch object per worker.</summary>
-    internal static void ForChunks<TScratch>(int count, Func<TScratch> scratch, Action<int, TScratch> body)
+    /// <summary>
+    /// The distinct n-grams ending where one neuron is active (bit j of <paramref name="active"/>: counted token j) and
+    /// how often, in increasing key order, into s.InKeys and s.InCounts; returns how many. Counts go to a table indexed
+    /// by the batch's key ranks, and the ranks touched are read back in increasing order from a bitmap: no sort per
+    /// neuron. Leaves the table and bitmap zero.
+    /// </summary>
+    internal static int CountByRank(ReadOnlySpan<ulong> active, int[] ranks, long[] distinctKeys, SketchScratch s)
     {
-        int chunk = Math.Max(16, count / (Environment.ProcessorCount * 8));
+        for (int w = 0; w < active.Length; w++)
+            for (ulong bits = active[w]; bits != 0; bits &= bits - 1)
+            {
+                int r = ranks[(w << 6) + BitOperations.TrailingZeroCount(bits)];
+                if (r >= 0 && s.RankCounts[r]++ == 0) s.Seen[r >> 6] |= 1UL << r;   // the shift count is taken mod 64
+            }
+        int d = 0;
+        for (int w = 0; w < (distinctKeys.Length + 63) >> 6; w++)
+        {
+            for (ulong bits = s.Seen[w]; bits != 0; bits &= bits - 1)
+            {
+                int r = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                s.InKeys[d] = distinctKeys[r];
+                s.InCounts[d++] = s.RankCounts[r];
+                s.RankCounts[r] = 0;
+            }
+            s.Seen[w] = 0;
+        }
+        return d;
+    }
+
+    /// <summary>Parallel loop over [0, count) in chunks of at least <paramref name="minChunk"/>, one scratch per worker.</summary>
+    internal static void ForChunks<TScratch>(int count, int minChunk, Func<TScratch> scratch, Action<int, TScratch> body)
+    {
+        int chunk = Math.Max(minChunk, count / (Environment.ProcessorCount * 8));
         Parallel.ForEach(Partitioner.Create(0, count, chunk), scratch, (range, _, s) =>
         {
             for (int i = range.Item1; i < range.Item2; i++) body(i, s);

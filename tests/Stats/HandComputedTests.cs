@@ -21,9 +21,9 @@ public class HandComputedTests
         { { 0.2f, 0, 0 }, { 0, 1, 0 }, { 0, 0, 0.1f }, { 1, 1, 0 }, { 9, 9, 9 } },    // row 1: BOS, 5, 7, 5, pad
     };
 
-    static NeuronStats Run(bool includeFirst)
+    static NeuronStats Run(bool includeFirst, bool trackPositions = true)
     {
-        using var c = new NeuronStatsCollector(new StatsOptions { IncludeFirstPosition = includeFirst, SketchCapacity = 8 },
+        using var c = new NeuronStatsCollector(new StatsOptions { IncludeFirstPosition = includeFirst, TrackPositions = trackPositions, SketchCapacity = 8 },
                                                [Layer], ffnDim: 3, maxLength: 4, vocabSize: 10);
         using (inference_mode())   // as inside a model's forward hook
         using (NewDisposeScope())
@@ -94,6 +94,16 @@ public class HandComputedTests
         Assert.Equal([(6L, 1L), (7, 1)], Top(s, 2, 1));
         Assert.Empty(Top(s, 2, 3));
         Assert.False(s.Options.IncludeFirstPosition);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void WithoutPositions_ActiveCountsAreCountedDirectly_AndAgree(bool includeFirst)
+    {
+        // With positions, active counts are the per-position counts summed; without, a column sum per batch.
+        Assert.Equal(Run(includeFirst).ActiveCounts(Layer).ToArray(), Run(includeFirst, trackPositions: false).ActiveCounts(Layer).ToArray());
+        Assert.Equal([4L, 3, 2], Run(includeFirst: true, trackPositions: false).ActiveCounts(Layer).ToArray());
     }
 
     [Fact]

@@ -145,3 +145,84 @@ public class SketchDeterminismTests
         StatsTestData.AssertEqual(first, Run());
     }
 }
+
+public class SketchCountTests
+{
+    [Fact]
+    public void CountByRank_GivesEachKeyOnceWithItsCount_InIncreasingKeyOrder()
+    {
+        // Two padded rows of a batch with few distinct ids, so keys repeat; position 0 has no bigram or trigram.
+        var rng = new Random(31);
+        const int Rows = 2, Columns = 150;
+        var ids = Enumerable.Range(0, Rows * Columns).Select(_ => (long)rng.Next(6)).ToArray();
+        var mask = Enumerable.Range(0, Rows * Columns).Select(i => i % Columns < 20 * (i / Columns) ? 0L : 1L).ToArray();
+        var layout = BatchLayout.Build(ids, mask, Rows, Columns, includeFirst: true, maxLength: Columns, vocabSize: 6);
+        var scratch = new SketchScratch(layout.Count, capacity: 4);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var events = Enumerable.Range(0, layout.Count).Where(_ => rng.NextDouble() < 0.3).ToArray();
+            var active = new ulong[(layout.Count + 63) / 64];
+            foreach (int j in events) active[j / 64] |= 1UL << (j % 64);
+            for (int n = 1; n <= 3; n++)
+            {
+                var expected = events.Select(j => layout.Keys[n - 1][j]).Where(k => k >= 0)
+                    .GroupBy(k => k).Select(g => (g.Key, g.Count())).OrderBy(p => p.Key).ToArray();
+                int d = SketchUpdater.CountByRank(active, layout.KeyRanks[n - 1], layout.DistinctKeys[n - 1], scratch);
+                Assert.Equal(expected, scratch.InKeys.Take(d).Zip(scratch.InCounts.Take(d)).ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public void Transpose64_MovesBitCOfWordRToBitROfWordC()
+    {
+        var rng = new Random(64);
+        var a = Enumerable.Range(0, 64).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 40)).ToArray();
+        var t = (ulong[])a.Clone();
+        SketchUpdater.Transpose64(t);
+        for (int r = 0; r < 64; r++)
+            for (int c = 0; c < 64; c++)
+                Assert.Equal((a[r] >> c) & 1, (t[c] >> r) & 1);
+    }
+
+    [Theory]
+    [InlineData(1, 37, 70)]     // tokens not a multiple of 64, one full block of neurons and a partial one
+    [InlineData(3, 50, 64)]     // three padded rows: 130-odd tokens, three bit words
+    [InlineData(2, 9, 5)]       // fewer neurons than one block
+    public void Summaries_FromTheTokenMajorMask_CountEveryTriggerExactly(int rows, int columns, int neurons)
+    {
+        // Few distinct ids and a large K: every summary stays exact, so it must equal a count by brute force.
+        var rng = new Random(rows * 1000 + columns);
+        var ids = new long[rows, columns];
+        var mask = new long[rows, columns];
+        var acts = new float[rows, columns, neurons];
+        for (int b = 0; b < rows; b++)
+            for (int t = 0; t < columns; t++)
+            {
+                ids[b, t] = rng.Next(5);
+                mask[b, t] = t >= 4 * b ? 1 : 0;   // row b starts with 4·b pads
+                for (int f = 0; f < neurons; f++) acts[b, t, f] = rng.NextDouble() < 0.3 ? 1f : -1f;
+            }
+        using var c = new NeuronStatsCollector(new StatsOptions { SketchCapacity = 200 }, [0], neurons, maxLength: columns, vocabSize: 5);
+        using (NewDisposeScope())
+        {
+            c.BeginBatch(tensor(ids), tensor(mask));
+            c.Update(0, tensor(acts));
+        }
+        var s = c.Result();
+        for (int f = 0; f < neurons; f++)
+            for (int n = 1; n <= 3; n++)
+            {
+                var truth = new Dictionary<long, long>();
+                for (int b = 0; b < rows; b++)
+                    for (int t = 4 * b + n - 1; t < columns; t++)
+                        if (acts[b, t, f] > 0)
+                        {
+                            var key = NgramKey.Pack(Enumerable.Range(t - n + 1, n).Select(i => (int)ids[b, i]).ToArray());
+                            truth[key] = truth.GetValueOrDefault(key) + 1;
+                        }
+                Assert.Equal(0, s.SketchError(0, f, n));
+                Assert.Equal(truth.OrderBy(p => p.Key), s.TopTriggers(0, f, n).Select(p => KeyValuePair.Create(p.Key, p.Count)).OrderBy(p => p.Key));
+            }
+    }
+}
