@@ -36,10 +36,12 @@ if [ -n "$python" ]; then
   echo "PyTorch: $torch_version ($python)" >&2
   rm -f "$work/pytorch.json"
   # Debian sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old-OpenBLAS safety; they halve its GEMM speed. Unset here only.
-  if env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
+  # The MALLOC_ settings give PyTorch the heap policy OptNeurons sets for itself (lib/Runtime/HeapReuse.cs): freed
+  # tensor memory is reused instead of page-faulted in again, so neither side is timed on the kernel's page zeroing.
+  if env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 "$python" bench/pytorch_baseline.py --model "$model" --ids "$ids" \
        --out "$work/pytorch.json" --device cpu --dtypes "$dtypes" --batch "$batch" --threads "$threads" \
        --repeats "$repeats" --warmup "$warmup"; then
-    baseline=(--baseline "$work/pytorch.json"); note="OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for PyTorch${python_note:+; $python_note}"
+    baseline=(--baseline "$work/pytorch.json"); note="OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset and MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 set for PyTorch (the heap policy OptNeurons sets for itself)${python_note:+; $python_note}"
   else
     note="bench/pytorch_baseline.py failed (its error is above)"
   fi

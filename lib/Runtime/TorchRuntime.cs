@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace OptNeurons.Runtime;
 
 /// <summary>
-/// The one place that prepares TorchSharp: makes its native library loadable (see <see cref="GlibcxxCompat"/>),
-/// initialises it once, and chooses devices and compute dtypes.
+/// The one place that prepares TorchSharp: makes its native library loadable (see <see cref="GlibcxxCompat"/>), lets
+/// the C heap reuse freed tensor memory (<see cref="HeapReuse"/>), initialises it once, and chooses devices and compute
+/// dtypes.
 /// </summary>
 public static class TorchRuntime
 {
@@ -16,6 +17,9 @@ public static class TorchRuntime
     /// <summary>Versions marked weak in this process, for the environment banner ("none" on most systems).</summary>
     public static IReadOnlyList<string> PatchedVersions { get; private set; } = [];
 
+    /// <summary>How the C heap treats freed memory in this process (see <see cref="HeapReuse"/>), for benchmark reports.</summary>
+    public static string HeapState => HeapReuse.State;
+
     /// <summary>Idempotent and thread-safe. Call before the first torch operation; every library entry point does.</summary>
     public static void Initialize()
     {
@@ -23,6 +27,7 @@ public static class TorchRuntime
         {
             if (initialised) return;
             if (OperatingSystem.IsLinux()) PatchedVersions = MakeNativeLibraryLoadable();
+            HeapReuse.Apply();
             PreloadNativesBesideTorchSharp();
             try
             {

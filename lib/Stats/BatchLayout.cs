@@ -42,6 +42,28 @@ internal sealed class BatchLayout
     }
 
     /// <summary>
+    /// <see cref="Runs"/>, with back-to-back runs of the same position and length (the rows of a batch that all start
+    /// at position 0 or 1 and have the same length) merged into one group of <c>Rows</c> runs: tokens Start …
+    /// Start + Rows·Length - 1 are Rows runs of Length tokens at positions Position …, one after another. Per-position
+    /// counts then take one summed addition per group instead of one per row.
+    /// </summary>
+    public IEnumerable<(int Start, long Position, int Length, int Rows)> RunGroups()
+    {
+        (int Start, long Position, int Length, int Rows)? group = null;
+        foreach (var (start, position, length) in Runs())
+        {
+            if (group is { } g && g.Position == position && g.Length == length && g.Start + g.Rows * g.Length == start)
+                group = g with { Rows = g.Rows + 1 };
+            else
+            {
+                if (group is { } done) yield return done;
+                group = (start, position, length, 1);
+            }
+        }
+        if (group is { } last) yield return last;
+    }
+
+    /// <summary>
     /// Positions exactly as HF OPT derives them (opt-facts 3): pos = cumsum(mask) · mask - 1 along each row, so real
     /// tokens are numbered 0, 1, 2, … however much padding surrounds them. A token is counted when its mask is 1 and,
     /// unless <paramref name="includeFirst"/>, its position is at least 1. An n-gram ends at counted token k only if its

@@ -8,8 +8,10 @@ public sealed partial class NeuronStatsCollector
     /// <summary>
     /// Adds one layer's FFN activations for the current batch (the last <see cref="BeginBatch"/>): [B, T, F], the fc2
     /// input after ReLU, on any device and in any float dtype. A neuron is active where the value is &gt; 0 on a counted
-    /// token. Call once per captured layer per batch, e.g. from a forward hook; all temporaries die in this call's
-    /// dispose scope.
+    /// token; as values after a ReLU are never negative, that is where it is nonzero, the cheaper test. The first update
+    /// of a collector checks that its values are ≥ 0 (not NaN), so pre-ReLU values are refused rather than miscounted.
+    /// Call once per captured layer per batch, e.g. from a forward hook; all temporaries die in this call's dispose
+    /// scope.
     /// </summary>
     public void Update(int layer, Tensor activations) =>
         Update(layer, activations, current ?? throw new InvalidOperationException("Update was called before BeginBatch; start every batch with BeginBatch(inputIds, attentionMask)."));
@@ -29,26 +31,26 @@ public sealed partial class NeuronStatsCollector
         long[] expected = [b.Batch, b.Columns, ffnDim];
         if (!activations.shape.SequenceEqual(expected))
             throw new ArgumentException($"Activations of layer {layer} have shape [{string.Join(", ", activations.shape)}]; expected [{string.Join(", ", expected)}] ([B, T, ffnDim]).");
+        if (!checkedNonNegative && activations.numel() > 0) CheckNonNegative(layer, activations);
         if (batch.Updated[li])
             throw new InvalidOperationException($"Layer {layer} was already updated in this batch (is its hook attached twice?).");
         batch.Updated[li] = true;
         if (b.Count == 0) return;
 
         using var scope = NewDisposeScope();
-        var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).gt(0);   // [B·T, F] bool
+        // A cast to bool tests "nonzero" in one vectorised pass, about 3× faster than a comparison with 0 on the CPU.
+        var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).to(ScalarType.Bool);   // [B·T, F]
         if (b.Count < active.shape[0])   // keep counted tokens only; full-length batches skip the gather
-            active = active.index_select(0, tensor(b.CountedFlat, device: device));                      // [N, F]
+            active = active.index_select(0, tensor(b.CountedFlat, device: device));                                   // [N, F]
         if (positionActiveCounts is not null)
         {
             var counts = positionActiveCounts[li];
-            foreach (var (start, position, length) in b.Runs())   // int32 += bool, in place
-                counts.narrow(0, position, length).add_(active.narrow(0, start, length));
+            foreach (var (start, position, length, rows) in b.RunGroups())   // equal runs of several rows are summed first
+                AddColumnSums(counts.narrow(0, position, length), active.narrow(0, start, rows * (long)length).view(rows, length, ffnDim));
         }
         else
         {
-            // A float32 sum of 0/1 is exact below 2^24 tokens per batch (BeginBatch checks) and on the CPU about twice
-            // as fast as an integer reduction; the bool tensor is read in place, never copied to a wider type.
-            activeCounts![li].add_(active.sum(0L, type: ScalarType.Float32).to(ScalarType.Int64));
+            AddColumnSums(activeCounts![li], active);
         }
         if (sketches.Length == 0) return;
         // The one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron), token-major as
@@ -59,6 +61,29 @@ public sealed partial class NeuronStatsCollector
             fixed (byte* mask = host.bytes)
                 SketchUpdater.UpdateLayer(sketches, options.NgramOrders, b.DistinctKeys, b.KeyRanks, mask, b.Count, ffnDim, li * ffnDim);
         }
+    }
+
+    /// <summary>
+    /// target += mask summed over its first dimension. Sums of at most 255 rows are taken in uint8, which cannot overflow
+    /// and is several times faster than a wider reduction of a bool tensor (3 ms against 9–16 ms for [4096, 3072] on two
+    /// cores); each is then added to the wider target.
+    /// </summary>
+    static void AddColumnSums(Tensor target, Tensor mask)
+    {
+        const int ExactInByte = 255;
+        for (long start = 0, n = mask.shape[0]; start < n; start += ExactInByte)
+            target.add_(mask.narrow(0, start, Math.Min(ExactInByte, n - start)).sum(0L, type: ScalarType.Byte));
+    }
+
+    /// <summary>Refuses activations with a negative or NaN value: they are not the output of a ReLU.</summary>
+    void CheckNonNegative(int layer, Tensor activations)
+    {
+        double min;
+        using (NewDisposeScope()) min = activations.min().to(ScalarType.Float64).item<double>();
+        if (!(min >= 0))
+            throw new ArgumentException($"Activations of layer {layer} hold {(double.IsNaN(min) ? "NaN" : $"a negative value ({min})")}; " +
+                                        "the collector takes the fc2 input after the ReLU, where every value is ≥ 0.");
+        checkedNonNegative = true;
     }
 
     /// <summary>A CPU snapshot of everything counted so far; the collector can keep counting afterwards.</summary>

@@ -34,6 +34,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly NgramSketch[] sketches;          // one per order in options.NgramOrders
     long tokenCount, sequenceCount;
     CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
+    bool checkedNonNegative; // the first update's values were checked to be ≥ 0 (see Update)
     bool disposed;
 
     /// <param name="layers">Model layer numbers to capture; <see cref="Update(int, Tensor)"/> takes these numbers.</param>
@@ -98,8 +99,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
             mask = TensorArrays.ToArray<long>(attentionMask.to(ScalarType.Int64).cpu());
         }
         var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
-        if (layout.Count >= 1 << 24)
-            throw new ArgumentException($"A batch of {layout.Count} counted tokens is too large (at most {(1 << 24) - 1}, where float32 counts stay exact); split it.");
         if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
         if (positionActiveCounts is not null && sequenceCount + layout.Sequences > int.MaxValue)

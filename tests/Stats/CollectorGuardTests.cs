@@ -20,7 +20,7 @@ public class CollectorGuardTests
             var data = new long[2, 3];
             for (int i = 0; i < 6; i++) data[i / 3, i % 3] = rng.Next(10);
             var values = new float[2, 3, 4];
-            for (int i = 0; i < 24; i++) values[i / 12, i / 4 % 3, i % 4] = (float)rng.NextDouble() - 0.5f;
+            for (int i = 0; i < 24; i++) values[i / 12, i / 4 % 3, i % 4] = MathF.Max(0, (float)rng.NextDouble() - 0.5f);
             using (var ids = tensor(data))
             using (var mask = tensor(new long[,] { { 0, 1, 1 }, { 1, 1, 1 } }))
             using (var acts = tensor(values))
@@ -79,6 +79,16 @@ public class CollectorGuardTests
         Assert.Contains("Layer 7 is not captured; this collector captures layers [0, 1]", Message(() => c.Update(7, zeros(1, 3, 4))));
         c.Update(0, zeros(1, 3, 4));
         Assert.Contains("already updated", Assert.Throws<InvalidOperationException>(() => c.Update(0, zeros(1, 3, 4))).Message);
+
+        using (var checkedFirst = Collector())
+        {
+            checkedFirst.BeginBatch(tensor(new long[,] { { 2, 5, 6 } }), mask);
+            Assert.Contains("Activations of layer 1 hold a negative value (-0.5); the collector takes the fc2 input after the ReLU",
+                Message(() => checkedFirst.Update(1, tensor(new float[,,] { { { 1, 0, 0, 0 }, { 0, -0.5f, 0, 0 }, { 0, 0, 0, 2 } } }))));
+            Assert.Contains("hold NaN", Message(() => checkedFirst.Update(1, tensor(new float[,,] { { { 1, 0, float.NaN, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 2 } } }))));
+            checkedFirst.Update(1, tensor(new float[,,] { { { 1, 0, 0, 0 }, { 0, 3, 0, 0 }, { 0, 0, 0, 2 } } }));   // refused updates left no mark
+            Assert.Equal([1L, 1, 0, 1], checkedFirst.Result().ActiveCounts(1).ToArray());
+        }
 
         using var fresh = Collector();
         Assert.Contains("before BeginBatch", Assert.Throws<InvalidOperationException>(() => fresh.Update(0, zeros(1, 3, 4))).Message);

@@ -36,6 +36,33 @@ public class PaddingInvarianceTests
         AssertEqual(left, oneBatch);
     }
 
+    /// <summary>
+    /// 600 rows of one batch, equal in length, so the per-position counts sum them in groups of at most 255 (byte sums)
+    /// and the active counts likewise. Neuron 0 fires everywhere, neuron 1 at even positions, neuron 2 on row r when
+    /// r % 3 == 0: the counts are known in closed form, and one row per batch must give the same file.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SixHundredEqualRows_InOneBatch_CountExactly(bool trackPositions)
+    {
+        const int rows = 600, length = 5;
+        var seqs = Enumerable.Range(0, rows).Select(r => new Sequence(
+            Enumerable.Range(0, length).Select(t => (long)((r + t) % 9)).ToArray(),
+            [Enumerable.Range(0, length).Select(t => new[] { 1f, t % 2 == 0 ? 2f : 0f, r % 3 == 0 ? 0.5f : 0f }).ToArray()])).ToList();
+        NeuronStats Count(int batchSize)
+        {
+            using var c = new NeuronStatsCollector(new StatsOptions { TrackPositions = trackPositions }, [0], ffnDim: 3, maxLength: length, vocabSize: 9);
+            Feed(c, seqs, batchSize, leftPad: false, [0]);
+            return c.Result();
+        }
+        var whole = Count(rows);
+        Assert.Equal([rows * length, rows * 3L, rows / 3 * length], whole.ActiveCounts(0).ToArray());
+        if (trackPositions)
+            Assert.Equal([rows, rows, rows / 3, rows, 0, rows / 3, rows, rows, rows / 3], whole.PositionActiveCounts(0)[..9].ToArray());
+        AssertEqual(whole, Count(1));
+    }
+
     [Fact]
     public void Positions_FollowTheMask_NotTheColumn()
     {
