@@ -201,7 +201,7 @@ public class SketchCountTests
             {
                 ids[b, t] = rng.Next(5);
                 mask[b, t] = t >= 4 * b ? 1 : 0;   // row b starts with 4·b pads
-                for (int f = 0; f < neurons; f++) acts[b, t, f] = rng.NextDouble() < 0.3 ? 1f : -1f;
+                for (int f = 0; f < neurons; f++) acts[b, t, f] = rng.NextDouble() < 0.3 ? 1f : 0f;
             }
         using var c = new NeuronStatsCollector(new StatsOptions { SketchCapacity = 200 }, [0], neurons, maxLength: columns, vocabSize: 5);
         using (NewDisposeScope())
