@@ -64,15 +64,21 @@ public sealed partial class NeuronStatsCollector
     }
 
     /// <summary>
-    /// target += mask summed over its first dimension. Sums of at most 255 rows are taken in uint8, which cannot overflow
-    /// and is several times faster than a wider reduction of a bool tensor (3 ms against 9–16 ms for [4096, 3072] on two
-    /// cores); each is then added to the wider target.
+    /// target += mask summed over its first dimension. Sums of 255 rows are taken in uint8, which cannot overflow and is
+    /// several times faster on the CPU than a wider reduction of a bool tensor (3 ms against 9–16 ms for [4096, 3072] on
+    /// two cores); the block sums are then added up in the target's type. At most four kernels whatever the row count,
+    /// so a GPU does not pay a launch per block.
     /// </summary>
     static void AddColumnSums(Tensor target, Tensor mask)
     {
-        const int ExactInByte = 255;
-        for (long start = 0, n = mask.shape[0]; start < n; start += ExactInByte)
-            target.add_(mask.narrow(0, start, Math.Min(ExactInByte, n - start)).sum(0L, type: ScalarType.Byte));
+        const long ExactInByte = 255;
+        long rows = mask.shape[0], whole = rows / ExactInByte * ExactInByte;
+        if (whole > 0)
+        {
+            var blocks = mask.narrow(0, 0, whole).view([whole / ExactInByte, ExactInByte, .. mask.shape[1..]]);
+            target.add_(blocks.sum(1L, type: ScalarType.Byte).sum(0L, type: target.dtype));
+        }
+        if (rows > whole) target.add_(mask.narrow(0, whole, rows - whole).sum(0L, type: ScalarType.Byte));
     }
 
     /// <summary>Refuses activations with a negative or NaN value: they are not the output of a ReLU.</summary>
