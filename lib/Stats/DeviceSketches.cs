@@ -8,19 +8,23 @@ namespace OptNeurons.Stats;
 /// tensors on the collector's device: keys [R, K] int64 (-1 unused), counts [R, K] int32 (0 unused), errors [R] int64,
 /// R = layers · F. They are updated with tensor operations, so a GPU collector never copies an activity mask to the
 /// host; the work per layer is a few sorts of the layer's stored and new entries instead of a loop over neurons.
-/// Memory: 12·K + 8 bytes per row on the device (the host sketch's lengths are recovered from the counts).
+/// Memory: 12·K + 8 bytes per row on the device (the host sketch's lengths are recovered from the counts), plus an
+/// update's temporaries (<see cref="StepBytesPerEntry"/>).
 /// </summary>
 internal sealed class DeviceSketches : IDisposable
 {
     /// <summary>
-    /// Default bound on (counted tokens × neurons) per step of <see cref="UpdateLayer"/>: a step's temporaries take at
-    /// most about 100 bytes per active (token, neuron) of its block, so about 1.6 GB at density 1, and a tenth of that
-    /// at a typical FFN density of 10%.
+    /// Default bound on the entries one step of <see cref="UpdateLayer"/> handles: active (token, neuron) pairs plus
+    /// K stored slots per neuron of its block.
     /// </summary>
-    public const long DefaultBlockElements = 1L << 24;
+    public const long DefaultStepEntries = 1L << 22;
 
-    /// <summary>Upper estimate of the device bytes one step of <see cref="UpdateLayer"/> takes, per (token, neuron) of its block.</summary>
-    public const long TransientBytesPerElement = 100;
+    /// <summary>
+    /// Estimate of the device bytes one step takes per entry (see <see cref="DefaultStepEntries"/>): the tensors alive
+    /// at a step's peak were measured at up to about 150 bytes per entry (random data on the CPU, K = 4 … 128, density
+    /// 0.05 … 1), and sorts need some workspace besides. 2^22 entries: about 0.8 GB.
+    /// </summary>
+    public const long StepBytesPerEntry = 200;
 
     const long CountLimit = 1L << 31;   // every count is below this: the collector refuses more than int.MaxValue tokens
 
@@ -44,23 +48,31 @@ internal sealed class DeviceSketches : IDisposable
 
     /// <summary>
     /// Adds one layer's activity in one batch to every order's summaries: <paramref name="active"/> is the [N, F] bool
-    /// mask of the batch's counted tokens, <paramref name="rowBase"/> the row of the layer's neuron 0. Neurons are
-    /// taken in blocks of at most <paramref name="blockElements"/> / N (at least one), which bounds the temporaries.
+    /// mask of the batch's counted tokens, <paramref name="rowBase"/> the row of the layer's neuron 0. Neurons are taken
+    /// in blocks whose active pairs plus stored slots (K per neuron) stay within <paramref name="stepEntries"/> (a
+    /// neuron with more takes a step alone), which bounds the temporaries; neurons that never fire are skipped, as their
+    /// rows get no new key.
     /// </summary>
-    public static void UpdateLayer(DeviceSketches[] sketches, DeviceBatchKeys keys, Tensor active, int rowBase, long blockElements)
+    public static void UpdateLayer(DeviceSketches[] sketches, DeviceBatchKeys keys, Tensor active, int rowBase, long stepEntries)
     {
-        long tokens = active.shape[0], neurons = active.shape[1];
-        int width = (int)Math.Clamp(blockElements / tokens, 1, neurons);
-        for (int f0 = 0; f0 < neurons; f0 += width)
+        int neurons = (int)active.shape[1];
+        long k = sketches[0].Capacity;
+        long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
+        using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
+        for (int f0 = 0; f0 < neurons;)
         {
+            if (fired[f0] == 0) { f0++; continue; }
+            int f1 = f0 + 1;
+            for (long size = fired[f0] + k; f1 < neurons && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
             using var scope = NewDisposeScope();
-            int w = (int)Math.Min(width, neurons - f0);
-            // Each active (token j, neuron f) of the block as j·w + f: below N·w, which is at most max(blockElements, N).
+            int w = f1 - f0;
+            // Each active (token j, neuron f) of the block as j·w + f: below N·w, at most N·F < 2^62.
             var events = active.narrow(1, f0, w).reshape(-1).nonzero().squeeze(1);
             var token = events.div(w, RoundingMode.floor);
             var neuron = events.remainder(w);
             for (int o = 0; o < sketches.Length; o++)
                 sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Ranks[o], keys.Distinct[o]);
+            f0 = f1;
         }
     }
 
@@ -68,54 +80,65 @@ internal sealed class DeviceSketches : IDisposable
     /// <see cref="NgramSketch.Merge"/> for rows row0 … row0+width-1 at once. Event i is neuron row0 + neuron[i] active
     /// at counted token token[i]; <paramref name="ranks"/>[j] is the rank in <paramref name="distinct"/> (the batch's
     /// increasing distinct keys) of the n-gram ending at token j, or -1. Every row of the block is rewritten; a row with
-    /// no new key is rewritten as it was.
+    /// no new key is rewritten as it was. Each stage's temporaries die at its end.
     /// </summary>
     void MergeBlock(int row0, int width, Tensor token, Tensor neuron, Tensor ranks, Tensor distinct)
     {
         using var scope = NewDisposeScope();
-        var rank = ranks.index_select(0, token);
-        var exists = rank.ge(0);   // tokens too close to a sequence's start end no n-gram of this order
-        rank = rank.masked_select(exists);
-        if (rank.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
-        var f = neuron.masked_select(exists);
-        long k = Capacity, s = distinct.shape[0];
-
-        // The batch's (neuron, key, count) in (neuron, key) order. Ranks order like keys; f < width ≤ 2^31 and
-        // rank < s ≤ N < 2^31, so f·s + rank < 2^62.
-        var (batchCode, _, batchCount) = (f * s + rank).unique(sorted: true, return_counts: true);
-        var batchF = batchCode.div(s, RoundingMode.floor);
-        var batchKey = distinct.index_select(0, batchCode.remainder(s));
-
-        // The stored entries (count > 0) as slot indices f·K + i, increasing: (neuron, key) order, as rows are key-sorted.
+        long k = Capacity;
         var keyBlock = keys.narrow(0, row0, width).view(-1);
         var countBlock = counts.narrow(0, row0, width).view(-1);
-        var slots = countBlock.nonzero().squeeze(1);
-        var storedF = slots.div(k, RoundingMode.floor);
-        var storedKey = keyBlock.index_select(0, slots);
-        var storedCount = countBlock.index_select(0, slots).to(ScalarType.Int64);
 
-        // Union with equal keys summed. Keys (up to 51 bits) are replaced by their rank among all keys of the step, u of
-        // them: u ≤ width·K + s, where width·K ≤ R·K < 2^31 (NgramSketch.CheckSize) and s < 2^31, so u < 2^32 and
-        // f·u + rank < 2^31 · 2^32 = 2^63.
-        var allF = cat([storedF, batchF]);
-        var allKey = cat([storedKey, batchKey]);
-        var space = allKey.unique(sorted: true).output;
-        long u = space.shape[0];
-        var (code, inverse, _) = (allF * u + searchsorted(space, allKey)).unique(sorted: true, return_inverse: true);
-        var count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, cat([storedCount, batchCount!]), 1);
-        var mf = code.div(u, RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
-        var mk = space.index_select(0, code.remainder(u));
+        // 1. The batch's (neuron, key, count) in (neuron, key) order.
+        Tensor batchF, batchKey, batchCount;
+        using (var stage = NewDisposeScope())
+        {
+            var rank = ranks.index_select(0, token);
+            var exists = rank.ge(0);   // tokens too close to a sequence's start end no n-gram of this order
+            rank = rank.masked_select(exists);
+            if (rank.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
+            // Ranks order like keys; f < width < 2^31 and rank < s ≤ N < 2^31, so f·s + rank < 2^62.
+            long s = distinct.shape[0];
+            var (code, _, n) = (neuron.masked_select(exists) * s + rank).unique(sorted: true, return_counts: true);
+            (batchF, batchKey, batchCount) = (code.div(s, RoundingMode.floor), distinct.index_select(0, code.remainder(s)), n!);
+            stage.MoveToOuter(batchF, batchKey, batchCount);
+        }
 
-        // Per row: m entries starting at start; where m > K, the cut is the (K+1)-th largest count. A sort by (neuron
+        // 2. Union with the stored entries (count > 0), equal keys summed: entries (mf, mk, count) in (neuron, key) order.
+        Tensor mf, mk, count;
+        using (var stage = NewDisposeScope())
+        {
+            // Used slots as indices f·K + i, increasing: (neuron, key) order, as each row's used slots are key-sorted.
+            var slots = countBlock.nonzero().squeeze(1);
+            var allF = cat([slots.div(k, RoundingMode.floor), batchF]);
+            var allKey = cat([keyBlock.index_select(0, slots), batchKey]);
+            var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), batchCount]);
+            // Keys (up to 51 bits) are replaced by their rank among the step's u distinct keys: u ≤ width·K + s, where
+            // width·K ≤ R·K < 2^31 (NgramSketch.CheckSize) and s < 2^31, so u < 2^32 and f·u + rank < 2^31·2^32 = 2^63.
+            var space = allKey.unique(sorted: true).output;
+            long u = space.shape[0];
+            var (code, inverse, _) = (allF * u + searchsorted(space, allKey)).unique(sorted: true, return_inverse: true);
+            count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, allCount, 1);
+            mf = code.div(u, RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
+            mk = space.index_select(0, code.remainder(u));
+            stage.MoveToOuter(mf, mk, count);
+        }
+
+        // 3. Per row m entries from start; where m > K, the cut is the (K+1)-th largest count. A sort by (neuron
         // ascending, count descending) puts it at start + K: counts are below 2^31, so f·2^31 + (2^31 - 1 - count) < 2^62
         // orders that way, and the count is read back from the sorted code.
-        var m = bincount(mf, minlength: width);
-        var start = m.cumsum(0) - m;
-        var byCount = (mf * CountLimit + (CountLimit - 1 - count)).sort().Values;
-        var kth = (CountLimit - 1) - byCount.remainder(CountLimit).index_select(0, (start + k).clamp_max(byCount.shape[0] - 1));
-        var cut = where(m.gt(k), kth, zeros_like(kth));
+        Tensor cut;
+        using (var stage = NewDisposeScope())
+        {
+            var m = bincount(mf, minlength: width);
+            var start = m.cumsum(0) - m;
+            var byCount = (mf * CountLimit + (CountLimit - 1 - count)).sort().Values;
+            var kth = (CountLimit - 1) - byCount.remainder(CountLimit).index_select(0, (start + k).clamp_max(byCount.shape[0] - 1));
+            cut = where(m.gt(k), kth, zeros_like(kth));
+            stage.MoveToOuter(cut);
+        }
 
-        // Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
+        // 4. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
         var left = count - cut.index_select(0, mf);
         var keep = left.gt(0);
         var keptF = mf.masked_select(keep);

@@ -66,7 +66,7 @@ public sealed partial class NeuronStatsCollector
         {
             // The summaries are updated where the mask is; the batch's n-grams are uploaded by its first layer.
             batch.DeviceKeys ??= new DeviceBatchKeys(b, options.NgramOrders, device);
-            DeviceSketches.UpdateLayer(deviceSketches, batch.DeviceKeys, active, li * ffnDim, sketchBlock);
+            DeviceSketches.UpdateLayer(deviceSketches, batch.DeviceKeys, active, li * ffnDim, sketchStep);
             return;
         }
         // Otherwise the one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron),

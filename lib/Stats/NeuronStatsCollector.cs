@@ -15,9 +15,9 @@ namespace OptNeurons.Stats;
 /// count (8 bytes); n-gram summaries 12·K + 12 bytes per order (K = 128, n = 1, 2, 3: 4,644 bytes), in device memory on
 /// a CUDA device (updated there with tensor operations, see <see cref="DeviceSketches"/>) and in host memory on the CPU.
 /// Per batch and layer, about 3 device bytes per (counted token, neuron) of transient masks, plus on the CPU 1 host byte
-/// for the summaries' copy, or on a CUDA device the summary update's temporaries (at most about 100 bytes per active
-/// (token, neuron) of a block of at most 2^24 (token, neuron) pairs). Exact n-gram occurrence tables grow with the
-/// distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
+/// for the summaries' copy, or on a CUDA device the summary update's temporaries (about 0.8 GB at most: steps of at most
+/// 2^22 active (token, neuron) pairs and stored entries, about 200 bytes each). Exact n-gram occurrence tables grow with
+/// the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
 /// </summary>
 public sealed partial class NeuronStatsCollector : IDisposable
 {
@@ -36,7 +36,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     // The n-gram summaries, one per order in options.NgramOrders: on the host, or on the device (the other array empty).
     readonly NgramSketch[] sketches;
     readonly DeviceSketches[] deviceSketches;
-    readonly long sketchBlock;   // (token, neuron) pairs per step of a device summary update
+    readonly long sketchStep;   // entries per step of a device summary update (DeviceSketches.UpdateLayer)
     long tokenCount, sequenceCount;
     CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
     bool checkedNonNegative; // the first update's values were checked to be ≥ 0 (see Update)
@@ -55,9 +55,9 @@ public sealed partial class NeuronStatsCollector : IDisposable
     /// Keep the n-gram summaries on <paramref name="device"/> and update them with tensor operations; null: only on a
     /// CUDA device (on the CPU the host path is faster). Both give the same summaries byte for byte.
     /// </param>
-    /// <param name="sketchBlock">(Counted token, neuron) pairs per step of a device summary update: bounds its temporaries.</param>
+    /// <param name="sketchStep">Entries per step of a device summary update (<see cref="DeviceSketches.UpdateLayer"/>): bounds its temporaries.</param>
     internal NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device,
-                                  bool? sketchesOnDevice, long sketchBlock = DeviceSketches.DefaultBlockElements)
+                                  bool? sketchesOnDevice, long sketchStep = DeviceSketches.DefaultStepEntries)
     {
         TorchRuntime.Initialize();
         this.options = options.Validate();
@@ -83,8 +83,8 @@ public sealed partial class NeuronStatsCollector : IDisposable
         }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
-        if (sketchBlock < 1) throw new ArgumentOutOfRangeException(nameof(sketchBlock), sketchBlock, "A summary update step takes at least one pair.");
-        this.sketchBlock = sketchBlock;
+        if (sketchStep < 1) throw new ArgumentOutOfRangeException(nameof(sketchStep), sketchStep, "A summary update step takes at least one entry.");
+        this.sketchStep = sketchStep;
         bool onDevice = sketchesOnDevice ?? this.device.type == DeviceType.CUDA;
         sketches = onDevice ? [] : this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
         deviceSketches = [];

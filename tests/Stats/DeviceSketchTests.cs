@@ -9,18 +9,18 @@ namespace OptNeurons.Tests.Stats;
 /// <summary>
 /// The n-gram summaries updated with tensor operations (the path of a CUDA device, forced here on the CPU) against the
 /// host path: the same statistics byte for byte, with exact and overflowing summaries, padding, a subset of orders,
-/// neuron blocks of every size and resumed runs.
+/// steps of one to all neurons and resumed runs.
 /// </summary>
 public class DeviceSketchTests
 {
     static NeuronStatsCollector Collector(StatsOptions options, int[] layers, int ffn, int maxLength, int vocab, bool onDevice,
-                                          long block = DeviceSketches.DefaultBlockElements) =>
-        new(options, layers, ffn, maxLength, vocab, device: null, sketchesOnDevice: onDevice, sketchBlock: block);
+                                          long step = DeviceSketches.DefaultStepEntries) =>
+        new(options, layers, ffn, maxLength, vocab, device: null, sketchesOnDevice: onDevice, sketchStep: step);
 
     static NeuronStats Run(StatsOptions options, IReadOnlyList<Sequence> seqs, int[] layers, int ffn, int maxLength, int vocab,
-                           bool onDevice, int batchSize, bool leftPad, long block = DeviceSketches.DefaultBlockElements)
+                           bool onDevice, int batchSize, bool leftPad, long step = DeviceSketches.DefaultStepEntries)
     {
-        using var c = Collector(options, layers, ffn, maxLength, vocab, onDevice, block);
+        using var c = Collector(options, layers, ffn, maxLength, vocab, onDevice, step);
         Feed(c, seqs, batchSize, leftPad, layers);
         return c.Result();
     }
@@ -48,17 +48,17 @@ public class DeviceSketchTests
     }
 
     [Theory]
-    [InlineData(DeviceSketches.DefaultBlockElements, 4)]   // one block per layer
-    [InlineData(200, 4)]                                   // blocks of a few neurons, the last one narrower
-    [InlineData(1, 4)]                                     // one neuron per block
-    [InlineData(DeviceSketches.DefaultBlockElements, 1)]   // K = 1: every second key overflows
-    public void OverflowingSummaries_EqualTheHostPath(long block, int capacity)
+    [InlineData(DeviceSketches.DefaultStepEntries, 4)]   // one step per layer
+    [InlineData(300, 4)]                                 // steps of a few neurons
+    [InlineData(1, 4)]                                   // one neuron per step
+    [InlineData(DeviceSketches.DefaultStepEntries, 1)]   // K = 1: every second key overflows
+    public void OverflowingSummaries_EqualTheHostPath(long step, int capacity)
     {
         int[] layers = [1, 2];
         var options = new StatsOptions { SketchCapacity = capacity };
         var seqs = RandomSequences(seed: 22, count: 10, minLength: 5, maxLength: 30, vocab: 25, layers: 2, ffn: 37, density: 0.45);
         var host = Run(options, seqs, layers, 37, 32, 25, onDevice: false, batchSize: 4, leftPad: true);
-        var device = Run(options, seqs, layers, 37, 32, 25, onDevice: true, batchSize: 4, leftPad: true, block);
+        var device = Run(options, seqs, layers, 37, 32, 25, onDevice: true, batchSize: 4, leftPad: true, step);
         foreach (int n in options.NgramOrders) Assert.True(TotalError(host, layers, 37, n) > 0, $"order {n} must overflow");
         AssertEqual(host, device);
     }
@@ -73,7 +73,7 @@ public class DeviceSketchTests
         // Lengths from 1: some batches have no trigram at all, some rows no counted token.
         var seqs = RandomSequences(seed: 23, count: 15, minLength: 1, maxLength: 14, vocab: 9, layers: 1, ffn: 11, density: 0.5);
         var host = Run(options, seqs, layers, 11, 16, 9, onDevice: false, batchSize: 5, leftPad);
-        var device = Run(options, seqs, layers, 11, 16, 9, onDevice: true, batchSize: 5, leftPad, block: 30);
+        var device = Run(options, seqs, layers, 11, 16, 9, onDevice: true, batchSize: 5, leftPad, step: 40);
         Assert.True(TotalError(host, layers, 11, 3) > 0);
         AssertEqual(host, device);
     }
@@ -138,7 +138,7 @@ public class DeviceSketchTests
     {
         var options = new StatsOptions { SketchCapacity = 2 };
         using var host = Collector(options, [0, 1], ffn: 4, maxLength: 3, vocab: 10, onDevice: false);
-        using var c = Collector(options, [0, 1], ffn: 4, maxLength: 3, vocab: 10, onDevice: true, block: 4);
+        using var c = Collector(options, [0, 1], ffn: 4, maxLength: 3, vocab: 10, onDevice: true, step: 4);
         DisposeScopeManager.Statistics.Reset();
         long baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rng = new Random(6);
@@ -177,13 +177,15 @@ public class DeviceSketchTests
         c.Update(0, tensor(acts));
     }
 
-    [Fact]
-    public void SilentBatch_LeavesSummariesAsTheyWere_AndFullRowsTakeMoreKeys()
+    [Theory]
+    [InlineData(DeviceSketches.DefaultStepEntries)]   // the silent neuron 1 is rewritten as it was
+    [InlineData(1)]                                   // the silent neuron 1 is skipped
+    public void SilentBatch_LeavesSummariesAsTheyWere_AndFullRowsTakeMoreKeys(long step)
     {
         var options = new StatsOptions { SketchCapacity = 3, NgramOrders = [1], TrackPositions = false };
         NeuronStats Run(bool onDevice, out NeuronStats afterFirst)
         {
-            using var c = Collector(options, [0], ffn: 3, maxLength: 8, vocab: 10, onDevice);
+            using var c = Collector(options, [0], ffn: 3, maxLength: 8, vocab: 10, onDevice, step);
             FeedOne(c, [2, 4, 6], 3, (_, _) => true);   // every row full: {2: 1, 4: 1, 6: 1}
             afterFirst = c.Result();
             FeedOne(c, [7, 8, 9], 3, (_, _) => false);   // no neuron fires
