@@ -20,7 +20,10 @@ public sealed record StreamingPlan
     public required int ChunkSize { get; init; }
     /// <summary>W: max(one layer, the embedding modules), in the compute dtype.</summary>
     public required long WeightBytes { get; init; }
-    /// <summary>S: device accumulators; on a CPU device also the host summaries and two snapshot copies at checkpoints.</summary>
+    /// <summary>
+    /// S: device accumulators; on a CUDA device also the n-gram summaries and one update step's temporaries, on a CPU
+    /// device the host summaries and two snapshot copies at checkpoints.
+    /// </summary>
     public required long StatisticsBytes { get; init; }
     /// <summary>A(b): attention scores in float32, hidden states, FFN activations and the collector's masks for one batch.</summary>
     public required long BatchBytes { get; init; }
@@ -38,7 +41,13 @@ public sealed record StreamingPlan
         long embeddings = (config.VocabSize * p + (config.MaxPositionEmbeddings + 2L) * h + (config.HasProjections ? 2 * p * h : 0) + 2 * h) * d;
         long accumulators = L * f * 8 + (stats.TrackPositions ? L * t * f * 4 : 0);
         long summaries = L * f * stats.NgramOrders.Count * (12L * stats.SketchCapacity + 12);
-        long statistics = device == DeviceType.CPU ? 3 * (accumulators + summaries) : accumulators;
+        long summaryStep = stats.NgramOrders.Count > 0 ? DeviceSketches.DefaultStepEntries * DeviceSketches.StepBytesPerEntry : 0;
+        long statistics = device switch
+        {
+            DeviceType.CPU => 3 * (accumulators + summaries),
+            DeviceType.CUDA => accumulators + summaries + summaryStep,   // the summaries live on a CUDA device (NeuronStatsCollector)
+            _ => accumulators,
+        };
         long weights = Math.Max(layer, embeddings);
         long perSequence = t * h * r;
         long Activations(long b) => b * t * (12 * h * d + f * (2 * d + 3)) + b * t * t * (config.NumAttentionHeads * (2 * d + 12) + 7);

@@ -12,11 +12,14 @@ public sealed partial class NeuronStatsCollector
     /// <see cref="Result"/> again.
     /// </summary>
     /// <param name="device">Where the exact accumulators live from now on; CPU if null.</param>
-    public static NeuronStatsCollector Resume(NeuronStats saved, Device? device = null)
+    public static NeuronStatsCollector Resume(NeuronStats saved, Device? device = null) => Resume(saved, device, sketchesOnDevice: null);
+
+    /// <param name="sketchesOnDevice">As in the collector's constructor: null keeps the summaries on a CUDA device only.</param>
+    internal static NeuronStatsCollector Resume(NeuronStats saved, Device? device, bool? sketchesOnDevice)
     {
         ArgumentNullException.ThrowIfNull(saved);
         var m = saved.Manifest;
-        var c = new NeuronStatsCollector(m.Options, m.Layers, m.FfnDim, m.MaxLength, m.VocabSize, device);
+        var c = new NeuronStatsCollector(m.Options, m.Layers, m.FfnDim, m.MaxLength, m.VocabSize, device, sketchesOnDevice);
         try { c.Restore(saved); }
         catch { c.Dispose(); throw; }
         return c;
@@ -42,7 +45,8 @@ public sealed partial class NeuronStatsCollector
         for (int o = 0; o < options.NgramOrders.Count; o++)
         {
             int n = options.NgramOrders[o];
-            sketches[o] = saved.Sketch(n).Clone();
+            if (deviceSketches.Length > 0) deviceSketches[o].Load(saved.Sketch(n));
+            else sketches[o] = saved.Sketch(n).Clone();
             var table = saved.OccurrenceTable(n);
             if (n == 1) table.Dense!.CopyTo(unigrams, 0);
             else for (int i = 0; i < table.Keys.Length; i++) sparse[n - 1][table.Keys[i]] = table.Counts[i];

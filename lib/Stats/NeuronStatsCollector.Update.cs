@@ -36,7 +36,16 @@ public sealed partial class NeuronStatsCollector
             throw new InvalidOperationException($"Layer {layer} was already updated in this batch (is its hook attached twice?).");
         batch.Updated[li] = true;
         if (b.Count == 0) return;
+        try { AddActivity(li, activations, batch); }
+        finally
+        {
+            if (Array.TrueForAll(batch.Updated, u => u)) batch.ReleaseDeviceKeys();   // the batch's last layer
+        }
+    }
 
+    void AddActivity(int li, Tensor activations, CountedBatch batch)
+    {
+        var b = batch.Layout;
         using var scope = NewDisposeScope();
         // A cast to bool tests "nonzero" in one vectorised pass, about 3× faster than a comparison with 0 on the CPU.
         var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).to(ScalarType.Bool);   // [B·T, F]
@@ -52,9 +61,16 @@ public sealed partial class NeuronStatsCollector
         {
             AddColumnSums(activeCounts![li], active);
         }
-        if (sketches.Length == 0) return;
-        // The one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron), token-major as
-        // computed: the summaries read it a block of neurons at a time, so it is never transposed.
+        if (options.NgramOrders.Count == 0) return;
+        if (deviceSketches.Length > 0)
+        {
+            // The summaries are updated where the mask is; the batch's n-grams are uploaded by its first layer.
+            batch.DeviceKeys ??= new DeviceBatchKeys(b, options.NgramOrders, device);
+            DeviceSketches.UpdateLayer(deviceSketches, batch.DeviceKeys, active, li * ffnDim, sketchStep);
+            return;
+        }
+        // Otherwise the one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron),
+        // token-major as computed: the summaries read it a block of neurons at a time, so it is never transposed.
         var host = active.contiguous().cpu();
         unsafe
         {
@@ -117,19 +133,21 @@ public sealed partial class NeuronStatsCollector
         var occurrences = options.NgramOrders.Select(n => n == 1
             ? OccurrenceTable.Unigrams((long[])unigrams.Clone())
             : OccurrenceTable.FromDictionary(n, sparse[n - 1])).ToArray();
-        return new NeuronStats(manifest, active, positions, (long[])positionTokenCounts.Clone(),
-            occurrences, sketches.Select(s => s.Clone()).ToArray());
+        var summaries = deviceSketches.Length > 0 ? deviceSketches.Select(s => s.ToHost()) : sketches.Select(s => s.Clone());
+        return new NeuronStats(manifest, active, positions, (long[])positionTokenCounts.Clone(), occurrences, summaries.ToArray());
     }
 
     /// <summary>[L, F] int64 active counts on the device: a new tensor where derived from per-position counts.</summary>
     Tensor ActiveCounts() => positionActiveCounts?.sum(1L, type: ScalarType.Int64) ?? activeCounts!;
 
-    /// <summary>Frees the device accumulators.</summary>
+    /// <summary>Frees the device accumulators and summaries.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
         activeCounts?.Dispose();
         positionActiveCounts?.Dispose();
+        foreach (var s in deviceSketches) s.Dispose();
+        current?.ReleaseDeviceKeys();
     }
 }

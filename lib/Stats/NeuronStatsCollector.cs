@@ -12,10 +12,12 @@ namespace OptNeurons.Stats;
 /// <see cref="Update(int, Tensor, CountedBatch)"/>; the result is the same as long as every layer sees the batches in
 /// the same order. A run can continue from saved statistics (<see cref="Resume"/>).
 /// Memory per neuron on the device: per-position counts 4·T bytes (8 KiB at T = 2048), or without them an exact active
-/// count (8 bytes); n-gram summaries 12·K + 12 bytes per order in host memory (K = 128, n = 1, 2, 3: 4,644 bytes). Per
-/// batch and layer, about 3 device bytes and 1 host byte per (counted token, neuron) of transient masks. Exact n-gram
-/// occurrence tables grow with the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass
-/// at a time.
+/// count (8 bytes); n-gram summaries 12·K + 12 bytes per order (K = 128, n = 1, 2, 3: 4,644 bytes), in device memory on
+/// a CUDA device (updated there with tensor operations, see <see cref="DeviceSketches"/>) and in host memory on the CPU.
+/// Per batch and layer, about 3 device bytes per (counted token, neuron) of transient masks, plus on the CPU 1 host byte
+/// for the summaries' copy, or on a CUDA device the summary update's temporaries (about 0.8 GB at most: steps of at most
+/// 2^22 active (token, neuron) pairs and stored entries, about 200 bytes each). Exact n-gram occurrence tables grow with
+/// the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
 /// </summary>
 public sealed partial class NeuronStatsCollector : IDisposable
 {
@@ -31,7 +33,10 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly long[] positionTokenCounts;
     readonly long[] unigrams;
     readonly Dictionary<long, long>[] sparse = [[], [], []];   // indexed by n-1; [0] unused
-    readonly NgramSketch[] sketches;          // one per order in options.NgramOrders
+    // The n-gram summaries, one per order in options.NgramOrders: on the host, or on the device (the other array empty).
+    readonly NgramSketch[] sketches;
+    readonly DeviceSketches[] deviceSketches;
+    readonly long sketchStep;   // entries per step of a device summary update (DeviceSketches.UpdateLayer)
     long tokenCount, sequenceCount;
     CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
     bool checkedNonNegative; // the first update's values were checked to be ≥ 0 (see Update)
@@ -39,8 +44,20 @@ public sealed partial class NeuronStatsCollector : IDisposable
 
     /// <param name="layers">Model layer numbers to capture; <see cref="Update(int, Tensor)"/> takes these numbers.</param>
     /// <param name="maxLength">T: positions 0 … T-1 are tracked; a longer sequence is refused.</param>
-    /// <param name="device">Where the exact accumulators live (the device the activations come from); CPU if null.</param>
+    /// <param name="device">
+    /// Where the exact accumulators live (the device the activations come from); CPU if null. On a CUDA device the n-gram
+    /// summaries live and are updated there too.
+    /// </param>
     public NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device = null)
+        : this(options, layers, ffnDim, maxLength, vocabSize, device, sketchesOnDevice: null) { }
+
+    /// <param name="sketchesOnDevice">
+    /// Keep the n-gram summaries on <paramref name="device"/> and update them with tensor operations; null: only on a
+    /// CUDA device (on the CPU the host path is faster). Both give the same summaries byte for byte.
+    /// </param>
+    /// <param name="sketchStep">Entries per step of a device summary update (<see cref="DeviceSketches.UpdateLayer"/>): bounds its temporaries.</param>
+    internal NeuronStatsCollector(StatsOptions options, IReadOnlyList<int> layers, int ffnDim, int maxLength, int vocabSize, Device? device,
+                                  bool? sketchesOnDevice, long sketchStep = DeviceSketches.DefaultStepEntries)
     {
         TorchRuntime.Initialize();
         this.options = options.Validate();
@@ -66,7 +83,24 @@ public sealed partial class NeuronStatsCollector : IDisposable
         }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
-        sketches = this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
+        if (sketchStep < 1) throw new ArgumentOutOfRangeException(nameof(sketchStep), sketchStep, "A summary update step takes at least one entry.");
+        this.sketchStep = sketchStep;
+        bool onDevice = sketchesOnDevice ?? this.device.type == DeviceType.CUDA;
+        sketches = onDevice ? [] : this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
+        deviceSketches = [];
+        var onDeviceSketches = new List<DeviceSketches>();
+        try
+        {
+            for (int o = 0; onDevice && o < this.options.NgramOrders.Count; o++)
+                onDeviceSketches.Add(new DeviceSketches(L * ffnDim, this.options.SketchCapacity, this.device));
+        }
+        catch
+        {
+            onDeviceSketches.ForEach(d => d.Dispose());
+            Dispose();
+            throw;
+        }
+        deviceSketches = onDeviceSketches.ToArray();
     }
 
     public IReadOnlyList<int> Layers => layers;
@@ -74,7 +108,12 @@ public sealed partial class NeuronStatsCollector : IDisposable
     public long TokenCount => tokenCount;
 
     /// <summary>Starts a batch for <see cref="Update(int, Tensor)"/>: <see cref="CountBatch"/>, remembered as the current batch.</summary>
-    public void BeginBatch(Tensor inputIds, Tensor attentionMask) => current = CountBatch(inputIds, attentionMask);
+    public void BeginBatch(Tensor inputIds, Tensor attentionMask)
+    {
+        var next = CountBatch(inputIds, attentionMask);
+        current?.ReleaseDeviceKeys();   // where a layer of the previous batch was left out
+        current = next;
+    }
 
     /// <summary>
     /// Counts a batch: validates the inputs and computes positions, the counted tokens and their n-grams once for all
@@ -99,7 +138,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
             mask = TensorArrays.ToArray<long>(attentionMask.to(ScalarType.Int64).cpu());
         }
         var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
-        if (sketches.Length > 0 && tokenCount + layout.Count > int.MaxValue)
+        if (options.NgramOrders.Count > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
         if (positionActiveCounts is not null && sequenceCount + layout.Sequences > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} sequences: the int32 per-position counts could overflow; save and Merge partial runs instead.");

@@ -18,15 +18,21 @@ internal sealed class NgramSketch
 
     public NgramSketch(int rows, int capacity)
     {
+        CheckSize(rows, capacity);
         (Rows, Capacity) = (rows, capacity);
-        if ((long)rows * capacity > Array.MaxLength)
-            throw new ArgumentException($"{rows} neurons × SketchCapacity {capacity} slots exceed one .NET array ({Array.MaxLength} elements); " +
-                                        "capture fewer layers per run, or lower SketchCapacity.");
         Keys = new long[rows * capacity];
         Array.Fill(Keys, -1L);
         Counts = new int[Keys.Length];
         Lengths = new int[rows];
         Errors = new long[rows];
+    }
+
+    /// <summary>Refuses more slots than one .NET array holds (a sketch's keys are one array on the host).</summary>
+    internal static void CheckSize(int rows, int capacity)
+    {
+        if ((long)rows * capacity > Array.MaxLength)
+            throw new ArgumentException($"{rows} neurons × SketchCapacity {capacity} slots exceed one .NET array ({Array.MaxLength} elements); " +
+                                        "capture fewer layers per run, or lower SketchCapacity.");
     }
 
     /// <summary>Rebuilds a sketch from saved arrays; lengths are recovered from the positive counts.</summary>

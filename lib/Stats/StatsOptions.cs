@@ -19,7 +19,10 @@ public sealed record StatsOptions
     /// <summary>N-gram orders with trigger sketches and occurrence counts, each in 1..3; empty turns n-gram tracking off.</summary>
     public IReadOnlyList<int> NgramOrders { get; init; } = [1, 2, 3];
 
-    /// <summary>Entries per neuron and n-gram order in the Misra–Gries summary (K): 12·K + 12 host bytes each.</summary>
+    /// <summary>
+    /// Entries per neuron and n-gram order in the Misra–Gries summary (K): 12·K + 12 bytes each, in device memory when
+    /// the collector runs on a CUDA device and in host memory otherwise.
+    /// </summary>
     public int SketchCapacity { get; init; } = 128;
 
     /// <summary>Refuses orders outside 1..3, repeated orders and a capacity below 1; returns the orders sorted.</summary>

@@ -1,0 +1,226 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Stats;
+
+/// <summary>
+/// The Misra–Gries summaries of one n-gram order (<see cref="NgramSketch"/>'s layout and merge rule, byte for byte) as
+/// tensors on the collector's device: keys [R, K] int64 (-1 unused), counts [R, K] int32 (0 unused), errors [R] int64,
+/// R = layers · F. They are updated with tensor operations, so a GPU collector never copies an activity mask to the
+/// host; the work per layer is a few sorts of the layer's stored and new entries instead of a loop over neurons.
+/// Memory: 12·K + 8 bytes per row on the device (the host sketch's lengths are recovered from the counts), plus an
+/// update's temporaries (<see cref="StepBytesPerEntry"/>).
+/// </summary>
+internal sealed class DeviceSketches : IDisposable
+{
+    /// <summary>
+    /// Default bound on the entries one step of <see cref="UpdateLayer"/> handles: active (token, neuron) pairs plus
+    /// K stored slots per neuron of its block.
+    /// </summary>
+    public const long DefaultStepEntries = 1L << 22;
+
+    /// <summary>
+    /// Estimate of the device bytes one step takes per entry (see <see cref="DefaultStepEntries"/>): the tensors alive
+    /// at a step's peak were measured at up to about 150 bytes per entry (random data on the CPU, K = 4 … 128, density
+    /// 0.05 … 1), and sorts need some workspace besides. 2^22 entries: about 0.8 GB.
+    /// </summary>
+    public const long StepBytesPerEntry = 200;
+
+    const long CountLimit = 1L << 31;   // every count is below this: the collector refuses more than int.MaxValue tokens
+
+    readonly Tensor keys, counts, errors;
+
+    public int Rows { get; }
+    public int Capacity { get; }
+
+    public DeviceSketches(int rows, int capacity, Device device)
+    {
+        NgramSketch.CheckSize(rows, capacity);
+        (Rows, Capacity) = (rows, capacity);
+        // Like the collector's other accumulators: normal tensors that outlive every caller's dispose scope.
+        using (inference_mode(false))
+        {
+            keys = full(rows, capacity, -1L, ScalarType.Int64, device).DetachFromDisposeScope();
+            counts = zeros(rows, capacity, ScalarType.Int32, device).DetachFromDisposeScope();
+            errors = zeros(rows, ScalarType.Int64, device).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>
+    /// Adds one layer's activity in one batch to every order's summaries: <paramref name="active"/> is the [N, F] bool
+    /// mask of the batch's counted tokens, <paramref name="rowBase"/> the row of the layer's neuron 0. Neurons are taken
+    /// in blocks whose active pairs plus stored slots (K per neuron) stay within <paramref name="stepEntries"/> (a
+    /// neuron with more takes a step alone), which bounds the temporaries; neurons that never fire are skipped, as their
+    /// rows get no new key.
+    /// </summary>
+    public static void UpdateLayer(DeviceSketches[] sketches, DeviceBatchKeys keys, Tensor active, int rowBase, long stepEntries)
+    {
+        int neurons = (int)active.shape[1];
+        long k = sketches[0].Capacity;
+        long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
+        using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
+        for (int f0 = 0; f0 < neurons;)
+        {
+            if (fired[f0] == 0) { f0++; continue; }
+            int f1 = f0 + 1;
+            for (long size = fired[f0] + k; f1 < neurons && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
+            using var scope = NewDisposeScope();
+            int w = f1 - f0;
+            // Each active (token j, neuron f) of the block as j·w + f: below N·w, at most N·F < 2^62.
+            var events = active.narrow(1, f0, w).reshape(-1).nonzero().squeeze(1);
+            var token = events.div(w, RoundingMode.floor);
+            var neuron = events.remainder(w);
+            for (int o = 0; o < sketches.Length; o++)
+                sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Ranks[o], keys.Distinct[o]);
+            f0 = f1;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="NgramSketch.Merge"/> for rows row0 … row0+width-1 at once. Event i is neuron row0 + neuron[i] active
+    /// at counted token token[i]; <paramref name="ranks"/>[j] is the rank in <paramref name="distinct"/> (the batch's
+    /// increasing distinct keys) of the n-gram ending at token j, or -1. Every row of the block is rewritten; a row with
+    /// no new key is rewritten as it was. Each stage's temporaries die at its end.
+    /// </summary>
+    void MergeBlock(int row0, int width, Tensor token, Tensor neuron, Tensor ranks, Tensor distinct)
+    {
+        using var scope = NewDisposeScope();
+        long k = Capacity;
+        var keyBlock = keys.narrow(0, row0, width).view(-1);
+        var countBlock = counts.narrow(0, row0, width).view(-1);
+
+        // 1. The batch's (neuron, key, count) in (neuron, key) order.
+        Tensor batchF, batchKey, batchCount;
+        using (var stage = NewDisposeScope())
+        {
+            var rank = ranks.index_select(0, token);
+            var exists = rank.ge(0);   // tokens too close to a sequence's start end no n-gram of this order
+            rank = rank.masked_select(exists);
+            if (rank.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
+            // Ranks order like keys; f < width < 2^31 and rank < s ≤ N < 2^31, so f·s + rank < 2^62.
+            long s = distinct.shape[0];
+            var (code, _, n) = (neuron.masked_select(exists) * s + rank).unique(sorted: true, return_counts: true);
+            (batchF, batchKey, batchCount) = (code.div(s, RoundingMode.floor), distinct.index_select(0, code.remainder(s)), n!);
+            stage.MoveToOuter(batchF, batchKey, batchCount);
+        }
+
+        // 2. Union with the stored entries (count > 0), equal keys summed: entries (mf, mk, count) in (neuron, key) order.
+        Tensor mf, mk, count;
+        using (var stage = NewDisposeScope())
+        {
+            // Used slots as indices f·K + i, increasing: (neuron, key) order, as each row's used slots are key-sorted.
+            var slots = countBlock.nonzero().squeeze(1);
+            var allF = cat([slots.div(k, RoundingMode.floor), batchF]);
+            var allKey = cat([keyBlock.index_select(0, slots), batchKey]);
+            var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), batchCount]);
+            // Keys (up to 51 bits) are replaced by their rank among the step's u distinct keys: u ≤ width·K + s, where
+            // width·K ≤ R·K < 2^31 (NgramSketch.CheckSize) and s < 2^31, so u < 2^32 and f·u + rank < 2^31·2^32 = 2^63.
+            var space = allKey.unique(sorted: true).output;
+            long u = space.shape[0];
+            var (code, inverse, _) = (allF * u + searchsorted(space, allKey)).unique(sorted: true, return_inverse: true);
+            count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, allCount, 1);
+            mf = code.div(u, RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
+            mk = space.index_select(0, code.remainder(u));
+            stage.MoveToOuter(mf, mk, count);
+        }
+
+        // 3. Per row m entries from start; where m > K, the cut is the (K+1)-th largest count. A sort by (neuron
+        // ascending, count descending) puts it at start + K: counts are below 2^31, so f·2^31 + (2^31 - 1 - count) < 2^62
+        // orders that way, and the count is read back from the sorted code.
+        Tensor cut;
+        using (var stage = NewDisposeScope())
+        {
+            var m = bincount(mf, minlength: width);
+            var start = m.cumsum(0) - m;
+            var byCount = (mf * CountLimit + (CountLimit - 1 - count)).sort().Values;
+            var kth = (CountLimit - 1) - byCount.remainder(CountLimit).index_select(0, (start + k).clamp_max(byCount.shape[0] - 1));
+            cut = where(m.gt(k), kth, zeros_like(kth));
+            stage.MoveToOuter(cut);
+        }
+
+        // 4. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
+        var left = count - cut.index_select(0, mf);
+        var keep = left.gt(0);
+        var keptF = mf.masked_select(keep);
+        var kept = bincount(keptF, minlength: width);
+        var position = arange(keptF.shape[0], ScalarType.Int64, keptF.device) - (kept.cumsum(0) - kept).index_select(0, keptF);
+        var slot = keptF * k + position;
+        keyBlock.fill_(-1L);
+        countBlock.fill_(0);
+        keyBlock.index_copy_(0, slot, mk.masked_select(keep));
+        countBlock.index_copy_(0, slot, left.masked_select(keep).to(ScalarType.Int32));
+        errors.narrow(0, row0, width).add_(cut);
+    }
+
+    /// <summary>A host copy, as the host path would hold it (lengths recovered from the counts).</summary>
+    public NgramSketch ToHost()
+    {
+        var (hostKeys, hostCounts) = (new long[(long)Rows * Capacity], new int[(long)Rows * Capacity]);
+        long[] hostErrors;
+        using (NewDisposeScope())
+        {
+            // In pieces of whole rows: one tensor's bytes are read through a span (at most 2 GiB).
+            int rowsPerPiece = Math.Max(1, (1 << 26) / Capacity);
+            for (int r0 = 0; r0 < Rows; r0 += rowsPerPiece)
+            {
+                int n = Math.Min(rowsPerPiece, Rows - r0);
+                TensorArrays.ToArray<long>(keys.narrow(0, r0, n).cpu()).CopyTo(hostKeys, (long)r0 * Capacity);
+                TensorArrays.ToArray<int>(counts.narrow(0, r0, n).cpu()).CopyTo(hostCounts, (long)r0 * Capacity);
+            }
+            hostErrors = TensorArrays.ToArray<long>(errors.cpu());
+        }
+        return new NgramSketch(Rows, Capacity, hostKeys, hostCounts, hostErrors);
+    }
+
+    /// <summary>Replaces the state with a host sketch of the same shape (a resumed run).</summary>
+    public void Load(NgramSketch host)
+    {
+        if (host.Rows != Rows || host.Capacity != Capacity)
+            throw new ArgumentException($"A sketch of {host.Rows} rows × {host.Capacity} slots does not fit {Rows} rows × {Capacity} slots.");
+        using (NewDisposeScope())
+        using (inference_mode(false))
+        {
+            int rowsPerPiece = Math.Max(1, (1 << 26) / Capacity);
+            for (int r0 = 0; r0 < Rows; r0 += rowsPerPiece)
+            {
+                int n = Math.Min(rowsPerPiece, Rows - r0);
+                var range = new Range(r0 * Capacity, (r0 + n) * Capacity);
+                keys.narrow(0, r0, n).copy_(tensor(host.Keys[range], [n, Capacity]));
+                counts.narrow(0, r0, n).copy_(tensor(host.Counts[range], [n, Capacity]));
+            }
+            errors.copy_(tensor(host.Errors));
+        }
+    }
+
+    public void Dispose()
+    {
+        keys.Dispose();
+        counts.Dispose();
+        errors.Dispose();
+    }
+}
+
+/// <summary>
+/// One batch's n-grams on the collector's device, uploaded once per batch for every layer's update: per tracked order,
+/// the rank of the n-gram ending at each counted token (-1 where none does) and the batch's distinct keys, increasing
+/// (<see cref="BatchLayout.KeyRanks"/>, <see cref="BatchLayout.DistinctKeys"/>).
+/// </summary>
+internal sealed class DeviceBatchKeys : IDisposable
+{
+    public Tensor[] Ranks { get; }
+    public Tensor[] Distinct { get; }
+
+    public DeviceBatchKeys(BatchLayout layout, IReadOnlyList<int> orders, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var normal = inference_mode(false);   // read by updates inside and outside inference mode
+        Ranks = orders.Select(n => tensor(layout.KeyRanks[n - 1]).to(ScalarType.Int64, device).DetachFromDisposeScope()).ToArray();
+        Distinct = orders.Select(n => tensor(layout.DistinctKeys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in Ranks) t.Dispose();
+        foreach (var t in Distinct) t.Dispose();
+    }
+}

@@ -1,0 +1,214 @@
+using OptNeurons.Stats;
+using OptNeurons.Tests.Support;
+using TorchSharp;
+using static OptNeurons.Tests.Stats.StatsTestData;
+using static TorchSharp.torch;
+
+namespace OptNeurons.Tests.Stats;
+
+/// <summary>
+/// The n-gram summaries updated with tensor operations (the path of a CUDA device, forced here on the CPU) against the
+/// host path: the same statistics byte for byte, with exact and overflowing summaries, padding, a subset of orders,
+/// steps of one to all neurons and resumed runs.
+/// </summary>
+public class DeviceSketchTests
+{
+    static NeuronStatsCollector Collector(StatsOptions options, int[] layers, int ffn, int maxLength, int vocab, bool onDevice,
+                                          long step = DeviceSketches.DefaultStepEntries) =>
+        new(options, layers, ffn, maxLength, vocab, device: null, sketchesOnDevice: onDevice, sketchStep: step);
+
+    static NeuronStats Run(StatsOptions options, IReadOnlyList<Sequence> seqs, int[] layers, int ffn, int maxLength, int vocab,
+                           bool onDevice, int batchSize, bool leftPad, long step = DeviceSketches.DefaultStepEntries)
+    {
+        using var c = Collector(options, layers, ffn, maxLength, vocab, onDevice, step);
+        Feed(c, seqs, batchSize, leftPad, layers);
+        return c.Result();
+    }
+
+    static long TotalError(NeuronStats s, int[] layers, int ffn, int n) =>
+        layers.Sum(l => Enumerable.Range(0, ffn).Sum(f => s.SketchError(l, f, n)));
+
+    static long StoredEntries(NeuronStats s, int n) => s.Sketch(n).Lengths.Sum(x => (long)x);
+
+    [Fact]
+    public void ExactSummaries_EqualTheHostPath()
+    {
+        // Few distinct n-grams and a large K: no summary overflows.
+        int[] layers = [0, 3];
+        var options = new StatsOptions { SketchCapacity = 200 };
+        var seqs = RandomSequences(seed: 21, count: 7, minLength: 1, maxLength: 12, vocab: 4, layers: 2, ffn: 9, density: 0.4);
+        var host = Run(options, seqs, layers, 9, 16, 4, onDevice: false, batchSize: 3, leftPad: false);
+        var device = Run(options, seqs, layers, 9, 16, 4, onDevice: true, batchSize: 3, leftPad: false);
+        foreach (int n in options.NgramOrders)
+        {
+            Assert.Equal(0, TotalError(host, layers, 9, n));
+            Assert.True(StoredEntries(host, n) > 0);
+        }
+        AssertEqual(host, device);
+    }
+
+    [Theory]
+    [InlineData(DeviceSketches.DefaultStepEntries, 4)]   // one step per layer
+    [InlineData(300, 4)]                                 // steps of a few neurons
+    [InlineData(1, 4)]                                   // one neuron per step
+    [InlineData(DeviceSketches.DefaultStepEntries, 1)]   // K = 1: every second key overflows
+    public void OverflowingSummaries_EqualTheHostPath(long step, int capacity)
+    {
+        int[] layers = [1, 2];
+        var options = new StatsOptions { SketchCapacity = capacity };
+        var seqs = RandomSequences(seed: 22, count: 10, minLength: 5, maxLength: 30, vocab: 25, layers: 2, ffn: 37, density: 0.45);
+        var host = Run(options, seqs, layers, 37, 32, 25, onDevice: false, batchSize: 4, leftPad: true);
+        var device = Run(options, seqs, layers, 37, 32, 25, onDevice: true, batchSize: 4, leftPad: true, step);
+        foreach (int n in options.NgramOrders) Assert.True(TotalError(host, layers, 37, n) > 0, $"order {n} must overflow");
+        AssertEqual(host, device);
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void PaddedBatches_WithoutFirstPosition_AndSomeOrders_EqualTheHostPath(bool leftPad, bool positions)
+    {
+        int[] layers = [4];
+        var options = new StatsOptions { SketchCapacity = 3, IncludeFirstPosition = false, NgramOrders = [3, 1], TrackPositions = positions };
+        // Lengths from 1: some batches have no trigram at all, some rows no counted token.
+        var seqs = RandomSequences(seed: 23, count: 15, minLength: 1, maxLength: 14, vocab: 9, layers: 1, ffn: 11, density: 0.5);
+        var host = Run(options, seqs, layers, 11, 16, 9, onDevice: false, batchSize: 5, leftPad);
+        var device = Run(options, seqs, layers, 11, 16, 9, onDevice: true, batchSize: 5, leftPad, step: 40);
+        Assert.True(TotalError(host, layers, 11, 3) > 0);
+        AssertEqual(host, device);
+    }
+
+    [Fact]
+    public void LayerMajorUpdates_EqualBatchMajorOnTheHostPath()
+    {
+        int[] layers = [0, 1];
+        var options = new StatsOptions { SketchCapacity = 2 };
+        var seqs = RandomSequences(seed: 24, count: 6, minLength: 4, maxLength: 10, vocab: 12, layers: 2, ffn: 6, density: 0.5);
+        var host = Run(options, seqs, layers, 6, 10, 12, onDevice: false, batchSize: 2, leftPad: false);
+
+        using var c = Collector(options, layers, 6, 10, 12, onDevice: true);
+        using var scope = NewDisposeScope();
+        // Unpadded batches of two sequences of equal length: [2, len] ids and [2, len, F] activations per layer.
+        var batches = seqs.Chunk(2).Select(pair =>
+        {
+            int len = pair.Max(s => s.Ids.Length);
+            var ids = new long[2, len];
+            var mask = new long[2, len];
+            var acts = layers.Select(_ => new float[2, len, 6]).ToArray();
+            for (int b = 0; b < 2; b++)
+                for (int t = 0; t < pair[b].Ids.Length; t++)
+                {
+                    (ids[b, t], mask[b, t]) = (pair[b].Ids[t], 1);
+                    for (int l = 0; l < 2; l++) for (int f = 0; f < 6; f++) acts[l][b, t, f] = pair[b].Activations[l][t][f];
+                }
+            return (Batch: c.CountBatch(tensor(ids), tensor(mask)), Acts: acts.Select(a => tensor(a)).ToArray());
+        }).ToArray();
+        for (int l = 0; l < 2; l++)
+            foreach (var (batch, acts) in batches) c.Update(layers[l], acts[l], batch);
+        Assert.All(batches, b => Assert.Null(b.Batch.DeviceKeys));   // freed after each batch's last layer
+        AssertEqual(host, c.Result());
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void ResumedMidRun_EqualsOneUninterruptedRun(bool firstOnDevice, bool resumedOnDevice)
+    {
+        int[] layers = [2, 5];
+        var options = new StatsOptions { SketchCapacity = 2 };
+        var seqs = RandomSequences(seed: 25, count: 12, minLength: 3, maxLength: 9, vocab: 11, layers: 2, ffn: 5, density: 0.5);
+        var expected = Run(options, seqs, layers, 5, 10, 11, onDevice: false, batchSize: 3, leftPad: false);
+
+        using var dir = new TempDirectory();
+        using (var first = Collector(options, layers, 5, 10, 11, firstOnDevice))
+        {
+            Feed(first, seqs[..6], 3, leftPad: false, layers);
+            first.Result().Save(dir.Path);
+        }
+        using var resumed = NeuronStatsCollector.Resume(NeuronStats.Load(dir.Path), device: null, sketchesOnDevice: resumedOnDevice);
+        Feed(resumed, seqs[6..], 3, leftPad: false, layers);
+        var result = resumed.Result();
+        Assert.True(TotalError(result, layers, 5, 1) > 0);
+        AssertEqual(expected, result);
+    }
+
+    [Fact]
+    public void LiveTensorCount_ReturnsToBaseline_AfterEveryBatch()
+    {
+        var options = new StatsOptions { SketchCapacity = 2 };
+        using var host = Collector(options, [0, 1], ffn: 4, maxLength: 3, vocab: 10, onDevice: false);
+        using var c = Collector(options, [0, 1], ffn: 4, maxLength: 3, vocab: 10, onDevice: true, step: 4);
+        DisposeScopeManager.Statistics.Reset();
+        long baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var rng = new Random(6);
+        for (int round = 0; round < 5; round++)
+        {
+            var data = new long[2, 3];
+            for (int i = 0; i < 6; i++) data[i / 3, i % 3] = rng.Next(10);
+            var values = new float[2, 3, 4];
+            for (int i = 0; i < 24; i++) values[i / 12, i / 4 % 3, i % 4] = MathF.Max(0, (float)rng.NextDouble() - 0.3f);
+            using (var ids = tensor(data))
+            using (var mask = tensor(new long[,] { { 0, 1, 1 }, { 1, 1, 1 } }))
+            using (var acts = tensor(values))
+            {
+                foreach (var collector in new[] { host, c })
+                {
+                    collector.BeginBatch(ids, mask);
+                    collector.Update(0, acts);
+                    collector.Update(1, acts);
+                }
+            }
+            Assert.Equal(baseline, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        var result = c.Result();
+        Assert.Equal(baseline, DisposeScopeManager.Statistics.ThreadTotalLiveCount);   // Result frees its copies too
+        Assert.True(TotalError(result, [0, 1], 4, 1) > 0);
+        AssertEqual(host.Result(), result);
+    }
+
+    /// <summary>One sequence per batch, one layer, orders [1]; neuron f is active at token t where active(f, t).</summary>
+    static void FeedOne(NeuronStatsCollector c, long[] ids, int ffn, Func<int, int, bool> active)
+    {
+        using var scope = NewDisposeScope();
+        var acts = new float[1, ids.Length, ffn];
+        for (int t = 0; t < ids.Length; t++) for (int f = 0; f < ffn; f++) acts[0, t, f] = active(f, t) ? 1f : 0f;
+        c.BeginBatch(tensor(ids, [1, ids.Length]), ones(1, ids.Length, ScalarType.Int64));
+        c.Update(0, tensor(acts));
+    }
+
+    [Theory]
+    [InlineData(DeviceSketches.DefaultStepEntries)]   // the silent neuron 1 is rewritten as it was
+    [InlineData(1)]                                   // the silent neuron 1 is skipped
+    public void SilentBatch_LeavesSummariesAsTheyWere_AndFullRowsTakeMoreKeys(long step)
+    {
+        var options = new StatsOptions { SketchCapacity = 3, NgramOrders = [1], TrackPositions = false };
+        NeuronStats Run(bool onDevice, out NeuronStats afterFirst)
+        {
+            using var c = Collector(options, [0], ffn: 3, maxLength: 8, vocab: 10, onDevice, step);
+            FeedOne(c, [2, 4, 6], 3, (_, _) => true);   // every row full: {2: 1, 4: 1, 6: 1}
+            afterFirst = c.Result();
+            FeedOne(c, [7, 8, 9], 3, (_, _) => false);   // no neuron fires
+            var silent = c.Result();
+            Assert.Equal(afterFirst.Sketch(1).Keys, silent.Sketch(1).Keys);
+            Assert.Equal(afterFirst.Sketch(1).Counts, silent.Sketch(1).Counts);
+            Assert.Equal(afterFirst.Sketch(1).Errors, silent.Sketch(1).Errors);
+            // Neuron 0 sees {4: 2, 6: 1, 8: 1}: {2: 1, 4: 3, 6: 2, 8: 1} is 4 > K keys, the 4th largest count 1 is cut.
+            // Neuron 1 stays silent. Neuron 2 sees only stored keys {4: 2, 6: 1}: 3 keys, nothing cut.
+            FeedOne(c, [4, 4, 6, 8], 3, (f, t) => f == 0 || (f == 2 && t < 3));
+            return c.Result();
+        }
+        var host = Run(onDevice: false, out _);
+        var device = Run(onDevice: true, out var deviceFirst);
+        Assert.Equal([(2L, 1L), (4, 1), (6, 1)], deviceFirst.TopTriggers(0, 0, 1));
+        Assert.Equal([(4L, 2L), (6, 1)], device.TopTriggers(0, 0, 1));
+        Assert.Equal(1, device.SketchError(0, 0, 1));
+        Assert.Equal(deviceFirst.TopTriggers(0, 1, 1), device.TopTriggers(0, 1, 1));
+        Assert.Equal(0, device.SketchError(0, 1, 1));
+        Assert.Equal([(4L, 3L), (6, 2), (2, 1)], device.TopTriggers(0, 2, 1));
+        Assert.Equal(0, device.SketchError(0, 2, 1));
+        Assert.Equal([4L, 6, -1], device.Sketch(1).Keys[0..3]);   // survivors first, in key order; the freed slot unused
+        Assert.Equal([2, 1, 0], device.Sketch(1).Counts[0..3]);
+        AssertEqual(host, device);
+    }
+}
