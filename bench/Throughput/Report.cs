@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using OptNeurons.Model;
+using OptNeurons.Runtime;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Bench;
@@ -30,7 +31,7 @@ static class Report
                     $"median of {s.Repeats} after {s.Warmup} warm-up");
         o.WriteLine($"threads  torch: {threads} (OptNeurons), {info.Threads} (PyTorch); OptNeurons' n-gram summaries run on .NET's thread pool ({Environment.ProcessorCount} cores)");
         o.WriteLine($"versions TorchSharp {torchSharp} (LibTorch {LibTorchFolder()}); PyTorch {info.Version}, {info.Impl}");
-        o.WriteLine($"heap     OptNeurons: {OptNeurons.Runtime.TorchRuntime.HeapState}");
+        o.WriteLine($"heap     OptNeurons: {TorchRuntime.HeapState}");
         o.WriteLine($"work     OptNeurons: {config.NumHiddenLayers} layers, no LM head, {work / 1e6:F1} MFLOP/token; " +
                     $"PyTorch: all layers + LM head, {(work + head) / 1e6:F1} MFLOP/token (2·matrix params + 4·T·d attention per layer, LM head 2·d·V)");
         if (info.Note is not null) o.WriteLine($"baseline {info.Note}");
