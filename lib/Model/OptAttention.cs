@@ -18,10 +18,10 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor, Tensor>
         heads = config.NumAttentionHeads;
         headDim = config.HeadDim;
         attentionDropout = config.AttentionDropout;
-        q_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
-        k_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
-        v_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
-        out_proj = nn.Linear(h, h, config.EnableBias, device, dtype);
+        q_proj = Unfilled.Linear(h, h, config.EnableBias, device, dtype);
+        k_proj = Unfilled.Linear(h, h, config.EnableBias, device, dtype);
+        v_proj = Unfilled.Linear(h, h, config.EnableBias, device, dtype);
+        out_proj = Unfilled.Linear(h, h, config.EnableBias, device, dtype);
         RegisterComponents();
     }
 

@@ -11,8 +11,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>OPT's position table has two extra rows: position p reads row p + 2, pads (p = -1) read row 1.</summary>
     public const int PositionOffset = 2;
 
-    readonly Embedding embed_tokens;
-    readonly Embedding? embed_positions;            // absent in a model trained without positions
+    readonly EmbeddingTable embed_tokens;
+    readonly EmbeddingTable? embed_positions;            // absent in a model trained without positions
     readonly Linear? project_in, project_out;       // only when word_embed_proj_dim != hidden_size (350m)
     readonly LayerNorm? final_layer_norm;           // absent in post-LN models (350m)
     readonly ModuleList<OptDecoderLayer> layers;
@@ -24,13 +24,13 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         Device = device ?? CPU;
         Dtype = dtype ?? get_default_dtype();
         int h = config.HiddenSize, p = config.WordEmbedProjDim;
-        embed_tokens = nn.Embedding(config.VocabSize, p, padding_idx: config.PadTokenId, device: device, dtype: dtype);
+        embed_tokens = new EmbeddingTable(config.VocabSize, p, config.PadTokenId, device, dtype);
         if (config.HasLearnedPositions)
-            embed_positions = nn.Embedding(config.MaxPositionEmbeddings + PositionOffset, h, device: device, dtype: dtype);
+            embed_positions = new EmbeddingTable(config.MaxPositionEmbeddings + PositionOffset, h, device: device, dtype: dtype);
         if (config.HasProjections)
         {
-            project_in = nn.Linear(p, h, hasBias: false, device, dtype);
-            project_out = nn.Linear(h, p, hasBias: false, device, dtype);
+            project_in = Unfilled.Linear(p, h, hasBias: false, device, dtype);
+            project_out = Unfilled.Linear(h, p, hasBias: false, device, dtype);
         }
         if (config.HasFinalLayerNorm)
         {
@@ -47,7 +47,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public Device Device { get; }
     /// <summary>The dtype of every weight (fixed at construction, like <see cref="Device"/>).</summary>
     public ScalarType Dtype { get; }
-    public Embedding TokenEmbedding => embed_tokens;
+    public EmbeddingTable TokenEmbedding => embed_tokens;
     /// <summary>The final LayerNorm before the LM head; null in post-LN models (350m).</summary>
     public LayerNorm? FinalLayerNorm => final_layer_norm;
     /// <summary>hidden_size → word_embed_proj_dim before the LM head; only in 350m.</summary>

@@ -23,8 +23,8 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
         dropout = config.Dropout;
         self_attn = new OptAttention(config, device, dtype);
         self_attn_layer_norm = nn.LayerNorm(h, 1e-5, elementwise_affine: affine, bias: affine, device: device, dtype: dtype);
-        fc1 = nn.Linear(h, config.FfnDim, config.EnableBias, device, dtype);
-        fc2 = nn.Linear(config.FfnDim, h, config.EnableBias, device, dtype);
+        fc1 = Unfilled.Linear(h, config.FfnDim, config.EnableBias, device, dtype);
+        fc2 = Unfilled.Linear(config.FfnDim, h, config.EnableBias, device, dtype);
         final_layer_norm = nn.LayerNorm(h, 1e-5, elementwise_affine: affine, bias: affine, device: device, dtype: dtype);
         hook_mlp_post = new HookPoint("mlp.hook_post");
         RegisterComponents();

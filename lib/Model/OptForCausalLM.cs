@@ -19,7 +19,11 @@ public sealed class OptModel : nn.Module
     public OptDecoder Decoder => decoder;
 }
 
-/// <summary>The OPT language model: decoder plus LM head, tied to the token embeddings unless the config says not.</summary>
+/// <summary>
+/// The OPT language model: decoder plus LM head, tied to the token embeddings unless the config says not. It is built
+/// without weight values (LayerNorms start at 1 and 0): fill it from a checkpoint (<see cref="Loading.Pretrained"/>,
+/// <see cref="Loading.CheckpointLoader"/>) or with OPT's initialisation (<see cref="Training.OptInitializer"/>).
+/// </summary>
 public sealed class OptForCausalLM : nn.Module<Tensor, Tensor, Tensor>
 {
     readonly OptModel model;
@@ -29,7 +33,7 @@ public sealed class OptForCausalLM : nn.Module<Tensor, Tensor, Tensor>
     {
         Config = config.Validate();
         model = new OptModel(config, device, dtype);
-        lm_head = nn.Linear(config.WordEmbedProjDim, config.VocabSize, hasBias: false, device, dtype);
+        lm_head = Unfilled.Linear(config.WordEmbedProjDim, config.VocabSize, hasBias: false, device, dtype);
         if (config.TieWordEmbeddings) lm_head.weight = model.Decoder.TokenEmbedding.weight!;   // one tensor under both names, as in HF
         RegisterComponents();
         eval();   // dropout is never used: this project only runs inference
