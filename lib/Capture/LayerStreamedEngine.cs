@@ -69,7 +69,7 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
             {
                 using var scope = NewDisposeScope();
                 at = (l, counted[i]);
-                var y = layer.call(residual.Get(i), OptDecoder.AdditiveMask(batches[i].AttentionMask, device));
+                var y = layer.call(residual.Get(i), OptDecoder.LayerMask(batches[i].AttentionMask, device));
                 if (l < layerCount - 1) residual.Put(i, y);   // the last captured layer's output is never needed
             }
         }

@@ -66,7 +66,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(layerCount), layerCount, $"layerCount must be in 0..{Layers.Count}.");
         using var scope = NewDisposeScope();
         var x = Embed(inputIds, attentionMask);
-        var mask = AdditiveMask(attentionMask);
+        var mask = LayerMask(attentionMask, Device);
         for (int l = 0; l < layerCount; l++) x = Layers[l].call(x, mask);
         if (layerCount == Layers.Count) x = Finish(x);
         return x.MoveToOuterDisposeScope();
@@ -101,10 +101,18 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         return mask.cumsum(1, ScalarType.Int64) * mask - 1;
     }
 
-    /// <summary>(B, 1, T, T) float32 mask: 0 where query i may see key j (j ≤ i and key j is real), float32.min elsewhere.</summary>
-    public Tensor AdditiveMask(Tensor attentionMask) => AdditiveMask(attentionMask, Device);
+    /// <summary>
+    /// The mask the layers take, on <paramref name="device"/>: null when no token of the batch is padded, so attention
+    /// runs its causal kernel with no mask at all (HF's "sdpa" attention chooses the same way), else
+    /// <see cref="AdditiveMask"/>. Public for callers that run layers without a whole decoder (layer streaming).
+    /// </summary>
+    public static Tensor? LayerMask(Tensor attentionMask, Device device)
+    {
+        using var scope = NewDisposeScope();
+        return attentionMask.all().item<bool>() ? null : AdditiveMask(attentionMask, device).MoveToOuterDisposeScope();
+    }
 
-    /// <summary>The same mask on <paramref name="device"/>, for callers that run layers without a whole decoder (layer streaming).</summary>
+    /// <summary>(B, 1, T, T) float32 mask: 0 where query i may see key j (j ≤ i and key j is real), float32.min elsewhere.</summary>
     public static Tensor AdditiveMask(Tensor attentionMask, Device device)
     {
         using var scope = NewDisposeScope();

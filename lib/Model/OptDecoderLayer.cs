@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace OptNeurons.Model;
 
 /// <summary>One OPT block: attention then the ReLU feed-forward network whose neurons this project studies.</summary>
-public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
+public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor?, Tensor>
 {
     readonly OptAttention self_attn;
     readonly LayerNorm self_attn_layer_norm, final_layer_norm;
@@ -36,7 +36,9 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>fc2.weight (H, F): column n is the update neuron n adds to the residual stream when active (paper §4.4).</summary>
     public Tensor Fc2Weight => fc2.weight!;
 
-    public override Tensor forward(Tensor x, Tensor additiveMask)                      // x: (B, T, H)
+    /// <param name="x">(B, T, H) hidden states.</param>
+    /// <param name="additiveMask">As <see cref="OptDecoder.LayerMask"/>: null for a batch without padding.</param>
+    public override Tensor forward(Tensor x, Tensor? additiveMask)
     {
         using var scope = NewDisposeScope();
         Tensor y;

@@ -52,6 +52,39 @@ public class VariantTests
         Assert.False(batch.isnan().any().item<bool>(), $"{variant}: NaN in the output (pad rows included)");
     }
 
+    /// <summary>
+    /// A batch without padding runs attention's causal kernel with no mask; one pad column puts the same tokens through
+    /// the masked kernel. On the CPU the two must agree to the bit, or padding would change the statistics.
+    /// </summary>
+    [Theory, MemberData(nameof(Variants))]
+    public void UnpaddedBatch_GivesTheBitsOfTheMaskedPath(string variant)
+    {
+        using var model = RandomModel(Variant(variant));
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        var ids = tensor(new long[] { 2, 17, 33, 5, 71, 9, 2, 40, 41, 42, 43, 44 }).reshape(2, 6);
+        Assert.Null(OptDecoder.LayerMask(ones(2, 6, ScalarType.Int64), CPU));
+        var causal = model.call(ids, ones(2, 6, ScalarType.Int64));
+        var masked = model.call(cat([ids, ones(2, 1, ScalarType.Int64)], 1), cat([ones(2, 6, ScalarType.Int64), zeros(2, 1, ScalarType.Int64)], 1));
+        Assert.True(causal.equal(masked[.., ..6]).all().item<bool>(), $"{variant}: the causal kernel's logits differ from the masked kernel's");
+    }
+
+    /// <summary>The same at the kernel, over lengths that span several of its key blocks, in both compute dtypes.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void CausalKernel_EqualsTheMaskedKernel_OverManyBlocks(ScalarType dtype)
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(11);
+        var (q, k, v) = (randn([2, 3, 1100, 16], generator: generator).to(dtype), randn([2, 3, 1100, 16], generator: generator).to(dtype), randn([2, 3, 1100, 16], generator: generator).to(dtype));
+        var mask = OptDecoder.AdditiveMask(ones(2, 1100, ScalarType.Int64), CPU).clamp_min(dtype == ScalarType.BFloat16 ? -3.3895313892515355e38 : float.MinValue).to(dtype);
+        var masked = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, false);
+        var causal = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true);
+        Assert.True(causal.equal(masked).all().item<bool>(), $"{dtype}: the causal kernel differs from the masked one");
+    }
+
     [Theory, MemberData(nameof(Variants))]
     public void Logits_AreCausal(string variant)
     {

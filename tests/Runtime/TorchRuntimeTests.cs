@@ -18,7 +18,8 @@ public class TorchRuntimeTests
     /// <summary>
     /// After Initialize, a freed 32 MiB block is reused by the next allocation of that size: writing it again takes
     /// almost no page faults, where glibc's default (its own mmap per block) takes one per 4 KiB page, 8,192 here.
-    /// Faults are read for this thread only (/proc/thread-self/stat), so other tests running meanwhile do not count.
+    /// Faults are read for this thread only (/proc/thread-self/stat), so other tests running meanwhile do not count; but
+    /// one of them may take part of the freed block before it is reused, so the fewest faults of three tries count.
     /// </summary>
     [Fact]
     public void Initialize_KeepsFreedMemoryForReuse()
@@ -27,10 +28,14 @@ public class TorchRuntimeTests
         if (!OperatingSystem.IsLinux()) return;
         Assert.StartsWith("freed memory kept", TorchRuntime.HeapState);   // CI sets no MALLOC_* variable
         const int size = 32 << 20;
-        Touch(size);
-        long before = MinorFaults();
-        Touch(size);
-        long faults = MinorFaults() - before;
+        long faults = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && faults >= 1024; attempt++)
+        {
+            Touch(size);
+            long before = MinorFaults();
+            Touch(size);
+            faults = Math.Min(faults, MinorFaults() - before);
+        }
         Assert.True(faults < 1024, $"Rewriting a reused 32 MiB block took {faults} page faults; expected almost none ({size / 4096} without reuse).");
     }
 
