@@ -1,3 +1,4 @@
+using OptNeurons.Runtime;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Capture;
@@ -29,7 +30,7 @@ internal sealed class SpillFile : ResidualStore
         else if (!slots[batch].Shape.SequenceEqual(host.shape))
             throw new InvalidOperationException($"batch {batch} residual changed shape from [{string.Join(", ", slots[batch].Shape)}] to [{string.Join(", ", host.shape)}].");
         file.Position = slots[batch].Offset;
-        host.WriteBytesToStream(file);
+        TensorBytes.Write(host, file);
     }
 
     public override Tensor Get(int batch)
@@ -37,7 +38,7 @@ internal sealed class SpillFile : ResidualStore
         var (offset, shape) = slots[batch];
         var host = empty(shape, Storage);
         file.Position = offset;
-        host.ReadBytesFromStream(file);
+        TensorBytes.Read(host, file);
         return host.to(Compute, ComputeDevice);
     }
 

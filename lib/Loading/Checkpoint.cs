@@ -87,9 +87,9 @@ public sealed class Checkpoint
         RefuseLfsPointer(file);
         if (CheckpointFiles.IsSafeTensors(layout))
             return SafeTensors.ReadHeader(file).Entries.Values.Select(e =>
-                new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, () => SafeTensors.Read(e)));
+                new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, destination => SafeTensors.ReadInto(e, destination)));
         return TorchPickle.ReadIndex(file).Values.Select(e =>
-            new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, () => TorchPickle.Read(e)));
+            new CheckpointTensor(CanonicalName(e.Name), e.Name, file, e.Dtype, e.Shape, destination => TorchPickle.ReadInto(e, destination)));
     }
 
     /// <summary>A clone without `git lfs pull` leaves ~130-byte text pointers where the weights should be.</summary>

@@ -8,16 +8,16 @@ namespace OptNeurons.Loading;
 /// </summary>
 public sealed class CheckpointTensor
 {
-    readonly Func<Tensor> read;
+    readonly Action<Tensor> readInto;
 
-    internal CheckpointTensor(string name, string storedName, string file, ScalarType dtype, long[] shape, Func<Tensor> read)
+    internal CheckpointTensor(string name, string storedName, string file, ScalarType dtype, long[] shape, Action<Tensor> readInto)
     {
         Name = name;
         StoredName = storedName;
         File = file;
         Dtype = dtype;
         Shape = shape;
-        this.read = read;
+        this.readInto = readInto;
     }
 
     /// <summary>Canonical name: <c>model.decoder.…</c> or <c>lm_head.weight</c>.</summary>
@@ -32,7 +32,22 @@ public sealed class CheckpointTensor
     /// <summary>Reads the stored bytes onto the CPU in the stored dtype; failures name the file and the key.</summary>
     internal Tensor ReadStored()
     {
-        try { return read(); }
+        using var scope = NewDisposeScope();
+        var tensor = NewStored();
+        ReadStoredInto(tensor);
+        return tensor.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An empty CPU tensor of the stored dtype and shape, for <see cref="ReadStoredInto"/>.</summary>
+    internal Tensor NewStored() => empty([.. Shape], Dtype);
+
+    /// <summary>
+    /// Reads the stored bytes into a tensor made by <see cref="NewStored"/>. Makes no tensor that outlives the call, so
+    /// another thread can run it (<see cref="ReadAhead"/>) while the caller's thread owns the destination.
+    /// </summary>
+    internal void ReadStoredInto(Tensor destination)
+    {
+        try { readInto(destination); }
         catch (IOException e) when (!e.Message.Contains(File, StringComparison.Ordinal))
         {
             throw new IOException($"{File}: reading tensor '{StoredName}' failed: {e.Message}", e);

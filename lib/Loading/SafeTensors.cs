@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
+using OptNeurons.Runtime;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Loading;
@@ -79,11 +80,18 @@ public static class SafeTensors
     /// <summary>Reads one tensor (and only its bytes) onto the CPU in its stored dtype.</summary>
     public static Tensor Read(SafeTensorEntry entry)
     {
+        using var scope = NewDisposeScope();
         var tensor = empty(entry.Shape, entry.Dtype);
+        ReadInto(entry, tensor);
+        return tensor.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Reads one tensor's bytes into <paramref name="destination"/>: a contiguous CPU tensor of its stored dtype and shape.</summary>
+    public static void ReadInto(SafeTensorEntry entry, Tensor destination)
+    {
         using var file = File.OpenRead(entry.File);
         file.Seek(entry.Begin, SeekOrigin.Begin);
-        tensor.ReadBytesFromStream(file);
-        return tensor;
+        TensorBytes.Read(destination, file);
     }
 
     /// <summary>Every tensor of a file, in its stored dtype, on the CPU.</summary>
@@ -127,7 +135,7 @@ public static class SafeTensors
                 file.Write(prefix);
                 file.Write(json);
                 for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
-                foreach (var t in cpu) t.WriteBytesToStream(file);
+                foreach (var t in cpu) TensorBytes.Write(t, file);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.IO.Compression;
+using OptNeurons.Runtime;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Loading;
@@ -69,26 +70,34 @@ public static class TorchPickle
     /// <summary>Reads one tensor onto the CPU in its stored dtype, opening only its storage entry.</summary>
     public static Tensor Read(PickledTensorEntry entry)
     {
+        using var scope = NewDisposeScope();
+        var tensor = empty(entry.Shape, entry.Dtype);
+        ReadInto(entry, tensor);
+        return tensor.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Reads one tensor into <paramref name="destination"/>: a contiguous CPU tensor of its stored dtype and shape.</summary>
+    public static void ReadInto(PickledTensorEntry entry, Tensor destination)
+    {
+        if (entry.Shape.Aggregate(1L, (a, d) => a * d) == 0) return;
         using var file = File.OpenRead(entry.File);
         using var zip = OpenArchive(file, entry.File);
         var storage = zip.GetEntry(entry.StorageEntry)
             ?? throw new InvalidDataException($"{entry.File}: tensor '{entry.Name}' refers to archive entry {entry.StorageEntry}, which is missing.");
         using var data = storage.Open();
-        if (entry.Shape.Aggregate(1L, (a, d) => a * d) == 0) return empty(entry.Shape, entry.Dtype);
         if (IsContiguous(entry.Shape, entry.Stride))
         {
             // The usual case: the tensor is one contiguous run of its storage, so read just that run.
             Skip(data, entry.StorageOffset * ElementSize(entry.Dtype));
-            var tensor = empty(entry.Shape, entry.Dtype);
-            tensor.ReadBytesFromStream(data);
-            return tensor;
+            TensorBytes.Read(destination, data);
+            return;
         }
         // A strided view (e.g. a transposed tensor saved as is): read the storage up to the view's last element and
         // copy the view out of it.
         using var scope = NewDisposeScope();
         var all = empty(LastElement(entry) + 1, entry.Dtype);
-        all.ReadBytesFromStream(data);
-        return all.as_strided(entry.Shape, entry.Stride, entry.StorageOffset).contiguous().MoveToOuterDisposeScope();
+        TensorBytes.Read(all, data);
+        destination.copy_(all.as_strided(entry.Shape, entry.Stride, entry.StorageOffset));
     }
 
     static ZipArchive OpenArchive(FileStream file, string path)
