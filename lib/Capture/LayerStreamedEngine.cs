@@ -2,6 +2,7 @@ using OptNeurons.Loading;
 using OptNeurons.Model;
 using OptNeurons.Runtime;
 using OptNeurons.Stats;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Capture;
@@ -14,6 +15,13 @@ public sealed record StreamingOptions
     public ScalarType? ResidualDtype { get; init; }
     /// <summary>Folder of the spill file for <see cref="ResidualPlace.Disk"/>; null: the system temp folder.</summary>
     public string? SpillDirectory { get; init; }
+    /// <summary>
+    /// Reads the next layer's weights on a worker thread while a layer runs, so the disk and the device work at the same
+    /// time; host memory holds one more layer, in its stored dtype. Null (the default): on a GPU only. On the CPU the
+    /// reading thread competes with the computing ones: no gain with every core busy (2 cores, OPT-125m shape), and
+    /// about half of the streamed run's extra time over the full model saved when the computation left a core free.
+    /// </summary>
+    public bool? ReadAhead { get; init; }
     /// <summary>Gets one line per layer of each chunk: a chunk of a large model can take many minutes.</summary>
     public TextWriter? Log { get; init; }
 }
@@ -54,26 +62,35 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
         // Tokens are counted once per batch, in batch order, before any layer runs: as in batch-major capture.
         var counted = batches.Select(b => collector.CountBatch(b.InputIds, b.AttentionMask)).ToList();
         using var residual = ResidualStore.Create(options.Residual, device, dtype, ResidualDtype, options.SpillDirectory);
-        Embed(batches, residual);
-
-        using var layer = new OptDecoderLayer(Config, device, dtype);
-        layer.eval();   // a stand-alone module starts in training mode: dropout would change the activations
-        (int Layer, CountedBatch? Batch) at = default;
-        using var hooks = new NeuronHooks(layer, post => collector.Update(at.Layer, post, at.Batch!));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int l = 0; l < layerCount; l++)
+        bool readAhead = options.ReadAhead ?? device.type != DeviceType.CPU;
+        var next = readAhead ? new ReadAhead(checkpoint, LayerPrefix(0)) : null;   // read while the embeddings run
+        try
         {
-            if (l > 0) options.Log?.WriteLine($"capture: layer {l}/{layerCount} of the chunk done ({clock.Elapsed.TotalSeconds:F1} s)");
-            CheckpointLoader.Load(layer, checkpoint, $"model.decoder.layers.{l}.");   // reads this layer's tensors only
-            for (int i = 0; i < batches.Count; i++)
+            Embed(batches, residual);
+            using var layer = new OptDecoderLayer(Config, device, dtype);
+            layer.eval();   // a stand-alone module starts in training mode: dropout would change the activations
+            (int Layer, CountedBatch? Batch) at = default;
+            using var hooks = new NeuronHooks(layer, post => collector.Update(at.Layer, post, at.Batch!));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int l = 0; l < layerCount; l++)
             {
-                using var scope = NewDisposeScope();
-                at = (l, counted[i]);
-                var y = layer.call(residual.Get(i), OptDecoder.LayerMask(batches[i].AttentionMask, device));
-                if (l < layerCount - 1) residual.Put(i, y);   // the last captured layer's output is never needed
+                if (l > 0) options.Log?.WriteLine($"capture: layer {l}/{layerCount} of the chunk done ({clock.Elapsed.TotalSeconds:F1} s)");
+                using (var current = next)
+                    CheckpointLoader.Load(layer, checkpoint, LayerPrefix(l), readAhead: current);   // this layer's tensors only
+                next = readAhead && l + 1 < layerCount ? new ReadAhead(checkpoint, LayerPrefix(l + 1)) : null;
+                for (int i = 0; i < batches.Count; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    at = (l, counted[i]);
+                    var y = layer.call(residual.Get(i), OptDecoder.LayerMask(batches[i].AttentionMask, device));
+                    if (l < layerCount - 1) residual.Put(i, y);   // the last captured layer's output is never needed
+                }
             }
         }
+        finally { next?.Dispose(); }
     }
+
+    static string LayerPrefix(int layer) => $"model.decoder.layers.{layer}.";
 
     /// <summary>Embeddings of every batch, from a decoder with no layers whose embedding modules alone are loaded.</summary>
     void Embed(IReadOnlyList<(Tensor InputIds, Tensor AttentionMask)> batches, ResidualStore residual)

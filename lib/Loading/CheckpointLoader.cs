@@ -24,13 +24,16 @@ public static class CheckpointLoader
     /// </summary>
     /// <param name="dtype">Dtype the stored values are converted to before the copy; null converts straight to each
     /// target entry's dtype. (A dtype different from the target's rounds the values through it.)</param>
-    public static void Load(nn.Module target, Checkpoint checkpoint, string prefix = "", ScalarType? dtype = null)
+    /// <param name="readAhead">This prefix's tensors, already read on another thread; null reads them here.</param>
+    public static void Load(nn.Module target, Checkpoint checkpoint, string prefix = "", ScalarType? dtype = null, ReadAhead? readAhead = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(prefix);
         if (prefix.Length > 0 && !prefix.EndsWith('.'))
             throw new ArgumentException($"prefix '{prefix}' must end with '.' (e.g. 'model.decoder.layers.7.'); without it 'layers.1' would also match 'layers.10'.", nameof(prefix));
+        if (readAhead is not null && readAhead.Prefix != prefix)
+            throw new ArgumentException($"the tensors read ahead are those under '{readAhead.Prefix}', not '{prefix}'.", nameof(readAhead));
         TorchRuntime.Initialize();
 
         var config = checkpoint.Config;
@@ -67,7 +70,8 @@ public static class CheckpointLoader
         {
             using var scope = NewDisposeScope();
             var first = group.First().Destination;
-            var value = checkpoint.Read(group.Key.Name, dtype ?? first.dtype, first.device);
+            var value = readAhead is null ? checkpoint.Read(group.Key.Name, dtype ?? first.dtype, first.device)
+                                          : readAhead.Tensors[group.Key.Name].to(dtype ?? first.dtype, first.device);
             foreach (var (_, destination) in group) destination.copy_(value);
         }
     }

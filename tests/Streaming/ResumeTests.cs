@@ -92,12 +92,14 @@ public class ResumeTests
         AssertSameBytes(Bytes(NeuronCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint))), Bytes(restarted));
     }
 
-    [Fact]
-    public void StreamedCapture_KeepsLiveTensorCountFlat_AcrossChunks()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StreamedCapture_KeepsLiveTensorCountFlat_AcrossChunks(bool readAhead)
     {
         using var dir = new TempDirectory();
         var engine = new LayerStreamedEngine(Checkpoint.Open(Generated(dir.Path)), torch.CPU, torch.ScalarType.Float32,
-            new StreamingOptions { Residual = ResidualPlace.Host });
+            new StreamingOptions { Residual = ResidualPlace.Host, ReadAhead = readAhead });
         var sequences = Sequences(18, 96, 24);
         var settings = Settings(chunk: 3).Resolve(engine.Config, sequences);
         NeuronCapture.Run(engine, sequences.Take(3).ToList(), settings, Source(engine.Checkpoint));   // warm-up

@@ -11,16 +11,16 @@ namespace OptNeurons.Tests.Streaming;
 /// <summary>Layer-streamed capture gives the full-model capture's statistics, byte for byte.</summary>
 public class StreamedCaptureTests
 {
-    public static TheoryData<ResidualPlace, int?, int?> Cases => new()
+    public static TheoryData<ResidualPlace, int?, int?, bool> Cases => new()
     {
-        { ResidualPlace.Device, null, 6 },
-        { ResidualPlace.Host, 2, 3 },
-        { ResidualPlace.Disk, 4, null },
-        { ResidualPlace.Disk, 1, 6 },
+        { ResidualPlace.Device, null, 6, true },
+        { ResidualPlace.Host, 2, 3, false },
+        { ResidualPlace.Disk, 4, null, true },
+        { ResidualPlace.Disk, 1, 6, false },
     };
 
     [Theory, MemberData(nameof(Cases))]
-    public void GeneratedCheckpoint_StreamedEqualsFullModel(ResidualPlace place, int? layers, int? chunk)
+    public void GeneratedCheckpoint_StreamedEqualsFullModel(ResidualPlace place, int? layers, int? chunk, bool readAhead)
     {
         using var dir = new TempDirectory();
         var path = Generated(dir.Path);
@@ -30,13 +30,33 @@ public class StreamedCaptureTests
         using var model = Pretrained.Load(path, "cpu", "float32");
         var full = NeuronCapture.Run(model, sequences, settings with { ChunkSize = null }, Source(checkpoint));
         var engine = new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32,
-            new StreamingOptions { Residual = place, SpillDirectory = dir.Sub("spill") });
+            new StreamingOptions { Residual = place, SpillDirectory = dir.Sub("spill"), ReadAhead = readAhead });
         var streamed = NeuronCapture.Run(engine, sequences, settings, Source(checkpoint));
 
         Assert.True(full.SketchError(0, 0, 1) >= 0);
         Assert.Contains(Enumerable.Range(0, 32), f => full.SketchError(0, f, 3) > 0);   // summaries overflowed: order matters
         AssertSameBytes(Bytes(full), Bytes(streamed));
         if (place == ResidualPlace.Disk) Assert.Empty(Directory.EnumerateFiles(dir.Sub("spill")));   // the spill file is gone
+    }
+
+    /// <summary>
+    /// A shard cut short after the capture opened the checkpoint fails the capture with the shard's name, whether its
+    /// layer is read ahead on another thread or when it is needed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ShardCutShortAfterOpening_FailsTheCapture_NamingTheShard(bool readAhead)
+    {
+        using var dir = new TempDirectory();
+        var checkpoint = Checkpoint.Open(Generated(dir.Path, shardOf: name => name.Contains(".layers.3.", StringComparison.Ordinal) ? 1 : 0));
+        var shard = checkpoint.Tensors["model.decoder.layers.3.fc1.weight"].File;
+        using (var file = File.Open(shard, FileMode.Open)) file.SetLength(file.Length / 2);
+        var engine = new LayerStreamedEngine(checkpoint, torch.CPU, torch.ScalarType.Float32, new StreamingOptions { ReadAhead = readAhead });
+
+        var error = Assert.ThrowsAny<IOException>(() => NeuronCapture.Run(engine, Sequences(4, 96, 24), Settings(), Source(checkpoint)));
+        Assert.Contains(shard, error.Message);
+        Assert.Contains("model.decoder.layers.3.", error.Message);
     }
 
     [Theory]

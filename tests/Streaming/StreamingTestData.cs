@@ -9,14 +9,19 @@ namespace OptNeurons.Tests.Streaming;
 internal static class StreamingTestData
 {
     /// <summary>A random 5-layer checkpoint (d = 16, F = 32, V = 96, T ≤ 24) written as safetensors under <paramref name="root"/>.</summary>
-    public static string Generated(string root, int layers = 5, int seed = 7)
+    /// <param name="shardOf">Writes sharded safetensors instead, each tensor in the shard this gives for its name.</param>
+    public static string Generated(string root, int layers = 5, int seed = 7, Func<string, int>? shardOf = null)
     {
         var config = SyntheticWeights.TinyConfig() with
         {
             NumHiddenLayers = layers, HiddenSize = 16, FfnDim = 32, NumAttentionHeads = 4, VocabSize = 96, MaxPositionEmbeddings = 24,
         };
         var weights = SyntheticWeights.Create(config, seed);
-        try { return CheckpointWriter.Write(Path.Combine(root, $"generated-{layers}"), weights, config); }
+        try
+        {
+            return shardOf is null ? CheckpointWriter.Write(Path.Combine(root, $"generated-{layers}"), weights, config)
+                                   : CheckpointWriter.Write(Path.Combine(root, $"generated-{layers}-sharded"), weights, config, CheckpointFormat.SafeTensorsSharded, shardOf: shardOf);
+        }
         finally { foreach (var t in weights.Values) t.Dispose(); }
     }
 
