@@ -77,8 +77,11 @@ static class Measure
         var engine = new FullModelEngine(model);
         // The path for models larger than the device: every layer's weights read from the checkpoint once per run (one
         // chunk of all batches), the residual kept on the device; timed with active counts only, to set beside the
-        // full model's active counts.
-        var streamed = LayerStreamedEngine.Open(s.ModelDir, device.ToString(), dtype, new StreamingOptions { Residual = ResidualPlace.Device });
+        // full model's active counts. Both ways of reading: when a layer is needed, and ahead, during the layer before.
+        var streamed = LayerStreamedEngine.Open(s.ModelDir, device.ToString(), dtype, new StreamingOptions { Residual = ResidualPlace.Device, ReadAhead = false });
+        var streamedAhead = LayerStreamedEngine.Open(s.ModelDir, device.ToString(), dtype, new StreamingOptions { Residual = ResidualPlace.Device, ReadAhead = true });
+        using var streamedAheadCounts = new NeuronStatsCollector(new StatsOptions { TrackPositions = false, NgramOrders = [] }, captured,
+                                                                 config.FfnDim, length, config.VocabSize, device);
         Action[] variants =
         [
             () =>   // a forward pass alone: what the capture costs without statistics (no hooks, no collector)
@@ -94,6 +97,7 @@ static class Measure
             () => engine.Run(noNgrams, batches, layers), // active and per-position counts: everything but the n-gram summaries
             () => engine.Run(full, batches, layers),     // default statistics
             () => streamed.Run(streamedCounts, batches, layers),
+            () => streamedAhead.Run(streamedAheadCounts, batches, layers),
         ];
         var times = Time(s, device, variants);
 
@@ -103,7 +107,7 @@ static class Measure
         long active = 0;
         foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
         double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
-        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), fixedCost, density);
+        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density);
     }
 
     /// <summary>
