@@ -76,7 +76,10 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
             {
                 if (l > 0) options.Log?.WriteLine($"capture: layer {l}/{layerCount} of the chunk done ({clock.Elapsed.TotalSeconds:F1} s)");
                 using (var current = next)
+                {
+                    next = null;
                     CheckpointLoader.Load(layer, checkpoint, LayerPrefix(l), readAhead: current);   // this layer's tensors only
+                }
                 next = readAhead && l + 1 < layerCount ? new ReadAhead(checkpoint, LayerPrefix(l + 1)) : null;
                 for (int i = 0; i < batches.Count; i++)
                 {

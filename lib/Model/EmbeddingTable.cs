@@ -12,7 +12,7 @@ namespace OptNeurons.Model;
 /// </summary>
 public sealed class EmbeddingTable : nn.Module<Tensor, Tensor>
 {
-    [ComponentName(Name = "weight")] Parameter table;   // the field name keeps module moves (Module.to) in step with the registration
+    [ComponentName(Name = "weight")] Parameter table;   // registered as "weight", nn.Embedding's state-dict name
     readonly long? paddingIdx;
 
     /// <param name="paddingIdx">As nn.Embedding's padding_idx: lookups of this id give its row no gradient.</param>
@@ -26,7 +26,16 @@ public sealed class EmbeddingTable : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The table (rows, dimension), as nn.Embedding.weight.</summary>
-    public Parameter weight => table;
+    public Parameter weight
+    {
+        get => table;
+        private set   // Module.to (a move to another dtype or device) replaces the table through this
+        {
+            table.Dispose();
+            table = value;
+            ConditionallyRegisterParameter("weight", table);
+        }
+    }
 
     /// <summary>(…, dimension): the row of every id (the same gather nn.Embedding runs, so the values are identical).</summary>
     public override Tensor forward(Tensor ids)

@@ -12,7 +12,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public const int PositionOffset = 2;
 
     readonly EmbeddingTable embed_tokens;
-    readonly EmbeddingTable? embed_positions;            // absent in a model trained without positions
+    readonly EmbeddingTable? embed_positions;       // absent in a model trained without positions
     readonly Linear? project_in, project_out;       // only when word_embed_proj_dim != hidden_size (350m)
     readonly LayerNorm? final_layer_norm;           // absent in post-LN models (350m)
     readonly ModuleList<OptDecoderLayer> layers;

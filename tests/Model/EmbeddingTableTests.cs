@@ -37,6 +37,20 @@ public class EmbeddingTableTests
     }
 
     [Fact]
+    public void MovedTable_LooksUpInItsNewDtype()
+    {
+        TorchRuntime.Initialize();
+        using var table = new EmbeddingTable(Rows, Dimension, Pad);
+        using (no_grad()) table.weight.copy_(arange(Rows * Dimension, dtype: ScalarType.Float32).view(Rows, Dimension));
+        table.to(ScalarType.Float64);
+        Assert.Equal(ScalarType.Float64, table.weight.dtype);
+        Assert.Same(table.weight, Assert.Single(table.parameters()));
+        using var row = table.call(tensor(new long[] { 3 }));
+        Assert.Equal(ScalarType.Float64, row.dtype);
+        Assert.Equal(15.0 + 16 + 17 + 18 + 19, row.sum().item<double>());
+    }
+
+    [Fact]
     public void PaddingIdx_OutsideTheTable_IsRefusedWithItsRange()
     {
         TorchRuntime.Initialize();
