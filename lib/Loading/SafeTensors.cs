@@ -87,7 +87,7 @@ public static class SafeTensors
     }
 
     /// <summary>Reads one tensor's bytes into <paramref name="destination"/>: a contiguous CPU tensor of its stored dtype and shape.</summary>
-    public static void ReadInto(SafeTensorEntry entry, Tensor destination)
+    internal static void ReadInto(SafeTensorEntry entry, Tensor destination)
     {
         using var file = File.OpenRead(entry.File);
         file.Seek(entry.Begin, SeekOrigin.Begin);

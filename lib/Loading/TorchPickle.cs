@@ -77,7 +77,7 @@ public static class TorchPickle
     }
 
     /// <summary>Reads one tensor into <paramref name="destination"/>: a contiguous CPU tensor of its stored dtype and shape.</summary>
-    public static void ReadInto(PickledTensorEntry entry, Tensor destination)
+    internal static void ReadInto(PickledTensorEntry entry, Tensor destination)
     {
         if (entry.Shape.Aggregate(1L, (a, d) => a * d) == 0) return;
         using var file = File.OpenRead(entry.File);
