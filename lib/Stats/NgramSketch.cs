@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace OptNeurons.Stats;
 
 /// <summary>
@@ -66,30 +68,59 @@ internal sealed class NgramSketch
         var keys = Keys.AsSpan(off, k);
         var counts = Counts.AsSpan(off, k);
         s.EnsureMerge(len + inKeys.Length);
-        int i = 0, j = 0, m = 0;
-        while (i < len || j < inKeys.Length)   // merge of two key-sorted lists
+        ReadOnlySpan<long> mergedKeys = inKeys;   // an empty row adds nothing: the input is already the merged list
+        ReadOnlySpan<int> mergedCounts = inCounts;
+        if (len > 0)
         {
-            if (j == inKeys.Length || (i < len && keys[i] < inKeys[j])) { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++]; }
-            else if (i == len || inKeys[j] < keys[i]) { s.MKeys[m] = inKeys[j]; s.MCounts[m++] = inCounts[j++]; }
-            else { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++] + inCounts[j++]; }
+            int i = 0, j = 0, m = 0;
+            while (i < len || j < inKeys.Length)   // merge of two key-sorted lists
+            {
+                if (j == inKeys.Length || (i < len && keys[i] < inKeys[j])) { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++]; }
+                else if (i == len || inKeys[j] < keys[i]) { s.MKeys[m] = inKeys[j]; s.MCounts[m++] = inCounts[j++]; }
+                else { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++] + inCounts[j++]; }
+            }
+            mergedKeys = s.MKeys.AsSpan(0, m);
+            mergedCounts = s.MCounts.AsSpan(0, m);
         }
-        int cut = 0;
-        if (m > k)
-        {
-            var work = s.Sorted.AsSpan(0, m);
-            s.MCounts.AsSpan(0, m).CopyTo(work);
-            cut = Select(work, m - k - 1);   // the (K+1)-th largest count
-        }
+        int cut = mergedKeys.Length > k ? KPlusFirstLargest(mergedCounts, k, s.Sorted) : 0;
         int w = 0;
-        for (int t = 0; t < m; t++)
+        for (int t = 0; t < mergedKeys.Length; t++)
         {
-            int c = s.MCounts[t] - cut;
-            if (c > 0) { keys[w] = s.MKeys[t]; counts[w++] = c; }
+            int c = mergedCounts[t] - cut;
+            if (c > 0) { keys[w] = mergedKeys[t]; counts[w++] = c; }
         }
         keys[w..Math.Max(w, len)].Fill(-1);
         counts[w..Math.Max(w, len)].Clear();
         Lengths[row] = w;
         Errors[row] += inError + cut;
+    }
+
+    /// <summary>
+    /// The (k+1)-th largest of <paramref name="counts"/> (more than k values, none negative): the largest v that at
+    /// least k+1 counts reach. Trigger counts are mostly small, so v = 1, 2, … are tried in turn, each with one
+    /// vectorised counting pass, and a quickselect in <paramref name="work"/> takes over past <see cref="CountingPasses"/>.
+    /// </summary>
+    internal static int KPlusFirstLargest(ReadOnlySpan<int> counts, int k, int[] work)
+    {
+        for (int v = 1; v <= CountingPasses; v++)
+            if (CountAtLeast(counts, v) <= k) return v - 1;
+        var copy = work.AsSpan(0, counts.Length);
+        counts.CopyTo(copy);
+        return Select(copy, counts.Length - k - 1);
+    }
+
+    const int CountingPasses = 8;
+
+    static int CountAtLeast(ReadOnlySpan<int> values, int v)
+    {
+        var threshold = Vector256.Create(v);
+        var sum = Vector256<int>.Zero;
+        int i = 0;
+        for (; i + Vector256<int>.Count <= values.Length; i += Vector256<int>.Count)
+            sum -= Vector256.GreaterThanOrEqual(Vector256.Create(values.Slice(i, Vector256<int>.Count)), threshold).AsInt32();   // true is -1
+        int n = Vector256.Sum(sum);
+        for (; i < values.Length; i++) if (values[i] >= v) n++;
+        return n;
     }
 
     /// <summary>The <paramref name="rank"/>-th smallest value (0-based), by quickselect: O(m) where a sort is O(m log m).</summary>
@@ -125,6 +156,7 @@ internal sealed class SketchScratch(int tokens, int capacity)
 {
     public ulong[] Bits = new ulong[64 * ((tokens + 63) / 64)];   // 64 neurons' activity, one bit row each
     public ulong[] Tile = new ulong[64];
+    public int[] Active = new int[tokens];                 // one neuron's active counted tokens
     public int[] RankCounts = new int[tokens];            // by key rank: a batch has at most `tokens` distinct keys
     public ulong[] Seen = new ulong[(tokens + 63) / 64];  // bit r: rank r has a count
     public long[] InKeys = new long[tokens];

@@ -31,7 +31,7 @@ internal static unsafe class SketchUpdater
             ActiveBits((byte*)basePtr, tokens, neurons, f0, width, s);
             for (int f = 0; f < width; f++)
             {
-                var active = s.Bits.AsSpan(f * words, words);
+                var active = s.Active.AsSpan(0, ActiveTokens(s.Bits.AsSpan(f * words, words), s.Active));
                 for (int o = 0; o < orders.Count; o++)
                 {
                     int distinct = CountByRank(active, keyRanks[orders[o] - 1], distinctKeys[orders[o] - 1], s);
@@ -92,33 +92,55 @@ internal static unsafe class SketchUpdater
             }
     }
 
+    /// <summary>The set bits of <paramref name="bits"/> (counted tokens where a neuron is active), in increasing order.</summary>
+    internal static int ActiveTokens(ReadOnlySpan<ulong> bits, Span<int> tokens)
+    {
+        int n = 0;
+        for (int w = 0; w < bits.Length; w++)
+            for (ulong word = bits[w]; word != 0; word &= word - 1) tokens[n++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+        return n;
+    }
+
     /// <summary>
-    /// The distinct n-grams ending where one neuron is active (bit j of <paramref name="active"/>: counted token j) and
-    /// how often, in increasing key order, into s.InKeys and s.InCounts; returns how many. Counts go to a table indexed
-    /// by the batch's key ranks, and the ranks touched are read back in increasing order from a bitmap: no sort per
+    /// The distinct n-grams ending at the counted tokens <paramref name="active"/> (where one neuron is active) and how
+    /// often, in increasing key order, into s.InKeys and s.InCounts; returns how many. Counts go to a table indexed by
+    /// the batch's key ranks, and the ranks touched are read back in increasing order from a bitmap: no sort per
     /// neuron. Leaves the table and bitmap zero.
     /// </summary>
-    internal static int CountByRank(ReadOnlySpan<ulong> active, int[] ranks, long[] distinctKeys, SketchScratch s)
+    internal static int CountByRank(ReadOnlySpan<int> active, int[] ranks, long[] distinctKeys, SketchScratch s)
     {
-        for (int w = 0; w < active.Length; w++)
-            for (ulong bits = active[w]; bits != 0; bits &= bits - 1)
-            {
-                int r = ranks[(w << 6) + BitOperations.TrailingZeroCount(bits)];
-                if (r >= 0 && s.RankCounts[r]++ == 0) s.Seen[r >> 6] |= 1UL << r;   // the shift count is taken mod 64
-            }
-        int d = 0;
-        for (int w = 0; w < (distinctKeys.Length + 63) >> 6; w++)
+        // Pointers, not bounds-checked indexing: the first loop runs for every active (token, neuron) pair and n-gram
+        // order. The tokens increase, so checking the last bounds every read, and a rank outside [0, distinct) (-1: no
+        // n-gram ends there) is skipped, which bounds every write.
+        int distinct = distinctKeys.Length;
+        if (distinct > s.RankCounts.Length || (active.Length > 0 && (uint)active[^1] >= (uint)ranks.Length))
+            throw new ArgumentException($"An active token past the batch's {ranks.Length} counted tokens, or {distinct} distinct keys " +
+                                        $"for scratch tables of {s.RankCounts.Length}.");
+        fixed (int* token = active, rankOf = ranks, counts = s.RankCounts, inCounts = s.InCounts)
+        fixed (long* keys = distinctKeys, inKeys = s.InKeys)
+        fixed (ulong* seen = s.Seen)
         {
-            for (ulong bits = s.Seen[w]; bits != 0; bits &= bits - 1)
+            for (int i = 0; i < active.Length; i++)
             {
-                int r = (w << 6) + BitOperations.TrailingZeroCount(bits);
-                s.InKeys[d] = distinctKeys[r];
-                s.InCounts[d++] = s.RankCounts[r];
-                s.RankCounts[r] = 0;
+                int r = rankOf[token[i]];
+                if ((uint)r >= (uint)distinct) continue;
+                counts[r]++;
+                seen[r >> 6] |= 1UL << r;   // the shift count is taken mod 64
             }
-            s.Seen[w] = 0;
+            int d = 0;
+            for (int w = 0; w < (distinct + 63) >> 6; w++)
+            {
+                for (ulong bits = seen[w]; bits != 0; bits &= bits - 1)
+                {
+                    int r = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                    inKeys[d] = keys[r];
+                    inCounts[d++] = counts[r];
+                    counts[r] = 0;
+                }
+                seen[w] = 0;
+            }
+            return d;
         }
-        return d;
     }
 
     /// <summary>Parallel loop over [0, count) in chunks of at least <paramref name="minChunk"/>, one scratch per worker.</summary>

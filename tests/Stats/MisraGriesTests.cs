@@ -127,6 +127,25 @@ public class SketchSelectTests
     }
 }
 
+public class SketchCutTests
+{
+    [Theory]
+    [InlineData(3)]      // counts 1–3: found by the counting passes
+    [InlineData(40)]     // counts past the counting passes: found by the quickselect
+    public void KPlusFirstLargest_IsTheCountOfRankKInDescendingOrder(int maxCount)
+    {
+        var rng = new Random(maxCount);
+        var work = new int[400];
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var counts = Enumerable.Range(0, rng.Next(2, 400)).Select(_ => rng.Next(0, maxCount + 1)).ToArray();
+            int k = rng.Next(counts.Length);
+            int expected = counts.OrderDescending().ElementAt(k);
+            Assert.Equal(expected, NgramSketch.KPlusFirstLargest(counts, k, work));
+        }
+    }
+}
+
 public class SketchDeterminismTests
 {
     [Fact]
@@ -161,8 +180,10 @@ public class SketchCountTests
         for (int trial = 0; trial < 20; trial++)
         {
             var events = Enumerable.Range(0, layout.Count).Where(_ => rng.NextDouble() < 0.3).ToArray();
-            var active = new ulong[(layout.Count + 63) / 64];
-            foreach (int j in events) active[j / 64] |= 1UL << (j % 64);
+            var bits = new ulong[(layout.Count + 63) / 64];
+            foreach (int j in events) bits[j / 64] |= 1UL << (j % 64);
+            var active = scratch.Active.AsSpan(0, SketchUpdater.ActiveTokens(bits, scratch.Active)).ToArray();
+            Assert.Equal(events, active);
             for (int n = 1; n <= 3; n++)
             {
                 var expected = events.Select(j => layout.Keys[n - 1][j]).Where(k => k >= 0)
@@ -171,6 +192,14 @@ public class SketchCountTests
                 Assert.Equal(expected, scratch.InKeys.Take(d).Zip(scratch.InCounts.Take(d)).ToArray());
             }
         }
+    }
+
+    [Fact]
+    public void CountByRank_RefusesATokenPastTheBatch()
+    {
+        var layout = BatchLayout.Build([5, 6, 7], [1, 1, 1], 1, 3, includeFirst: true, maxLength: 3, vocabSize: 8);
+        var scratch = new SketchScratch(layout.Count, capacity: 4);
+        Assert.Throws<ArgumentException>(() => SketchUpdater.CountByRank([0, 3], layout.KeyRanks[0], layout.DistinctKeys[0], scratch));
     }
 
     [Fact]
