@@ -107,7 +107,8 @@ static class Measure
         long active = 0;
         foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
         double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
-        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density);
+        return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density,
+                              times[3].Zip(times[0], (capture, forward) => capture / forward - 1).ToArray());
     }
 
     /// <summary>
@@ -177,7 +178,7 @@ static class Measure
         if (device.type == DeviceType.CUDA) cuda.synchronize();   // the current device: the model's, as ResolveDevice picks it
     }
 
-    static double Median(List<double> values)
+    internal static double Median(IReadOnlyCollection<double> values)
     {
         var sorted = values.Order().ToList();
         int n = sorted.Count;
