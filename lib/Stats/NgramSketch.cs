@@ -72,15 +72,24 @@ internal sealed class NgramSketch
         ReadOnlySpan<int> mergedCounts = inCounts;
         if (len > 0)
         {
+            var outKeys = s.MKeys.AsSpan(0, len + inKeys.Length);
+            var outCounts = s.MCounts.AsSpan(0, outKeys.Length);
             int i = 0, j = 0, m = 0;
-            while (i < len || j < inKeys.Length)   // merge of two key-sorted lists
+            while (i < len && j < inKeys.Length)   // merge of two key-sorted lists, equal keys summed
             {
-                if (j == inKeys.Length || (i < len && keys[i] < inKeys[j])) { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++]; }
-                else if (i == len || inKeys[j] < keys[i]) { s.MKeys[m] = inKeys[j]; s.MCounts[m++] = inCounts[j++]; }
-                else { s.MKeys[m] = keys[i]; s.MCounts[m++] = counts[i++] + inCounts[j++]; }
+                long a = keys[i], b = inKeys[j];
+                if (a < b) { outKeys[m] = a; outCounts[m++] = counts[i++]; }
+                else if (b < a) { outKeys[m] = b; outCounts[m++] = inCounts[j++]; }
+                else { outKeys[m] = a; outCounts[m++] = counts[i++] + inCounts[j++]; }
             }
-            mergedKeys = s.MKeys.AsSpan(0, m);
-            mergedCounts = s.MCounts.AsSpan(0, m);
+            keys[i..len].CopyTo(outKeys[m..]);   // then the rest of whichever list is left
+            counts[i..len].CopyTo(outCounts[m..]);
+            m += len - i;
+            inKeys[j..].CopyTo(outKeys[m..]);
+            inCounts[j..].CopyTo(outCounts[m..]);
+            m += inKeys.Length - j;
+            mergedKeys = outKeys[..m];
+            mergedCounts = outCounts[..m];
         }
         int cut = mergedKeys.Length > k ? KPlusFirstLargest(mergedCounts, k, s.Sorted) : 0;
         int w = 0;
