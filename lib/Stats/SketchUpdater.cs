@@ -102,16 +102,16 @@ internal static unsafe class SketchUpdater
     }
 
     /// <summary>
-    /// The distinct n-grams ending at the counted tokens <paramref name="active"/> (where one neuron is active) and how
-    /// often, in increasing key order, into s.InKeys and s.InCounts; returns how many. Counts go to a table indexed by
-    /// the batch's key ranks, and the ranks touched are read back in increasing order from a bitmap: no sort per
-    /// neuron. Leaves the table and bitmap zero.
+    /// The distinct n-grams ending at the counted tokens <paramref name="active"/> (increasing: where one neuron is
+    /// active, as <see cref="ActiveTokens"/> lists them) and how often, in increasing key order, into s.InKeys and
+    /// s.InCounts; returns how many. Counts go to a table indexed by the batch's key ranks, and the ranks touched are
+    /// read back in increasing order from a bitmap: no sort per neuron. Leaves the table and bitmap zero.
     /// </summary>
     internal static int CountByRank(ReadOnlySpan<int> active, int[] ranks, long[] distinctKeys, SketchScratch s)
     {
         // Pointers, not bounds-checked indexing: the first loop runs for every active (token, neuron) pair and n-gram
-        // order. The tokens increase, so checking the last bounds every read, and a rank outside [0, distinct) (-1: no
-        // n-gram ends there) is skipped, which bounds every write.
+        // order. The tokens increase, so checking the last one bounds every read, and a rank outside [0, distinct) (-1:
+        // no n-gram ends there) is skipped, which bounds every write.
         int distinct = distinctKeys.Length;
         if (distinct > s.RankCounts.Length || (active.Length > 0 && (uint)active[^1] >= (uint)ranks.Length))
             throw new ArgumentException($"An active token past the batch's {ranks.Length} counted tokens, or {distinct} distinct keys " +
