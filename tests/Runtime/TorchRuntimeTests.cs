@@ -16,44 +16,23 @@ public class TorchRuntimeTests
     }
 
     /// <summary>
-    /// After Initialize, a freed 32 MiB block is reused by the next allocation of that size: writing it again takes
-    /// almost no page faults, where glibc's default (its own mmap per block) takes one per 4 KiB page, 8,192 here.
-    /// Faults are read for this thread only (/proc/thread-self/stat), so other tests running meanwhile do not count; but
-    /// one of them may take part of the freed block before it is reused, so the fewest faults of three tries count.
+    /// After Initialize, a 32 MiB block comes from the heap, where its pages can serve the next block once it is freed,
+    /// not from a mapping of its own that free unmaps (glibc's default for a block this size, whatever the thread).
+    /// glibc marks a chunk it mapped on its own in the word before the block (bit 1 of the size, IS_MMAPPED), so the
+    /// check does not depend on what other threads allocate meanwhile. Whether the pages are then reused depends on the
+    /// thread: see <see cref="TorchRuntime.HeapState"/>.
     /// </summary>
     [Fact]
-    public void Initialize_KeepsFreedMemoryForReuse()
+    public void Initialize_ServesLargeBlocksFromTheHeap()
     {
         TorchRuntime.Initialize();
         if (!OperatingSystem.IsLinux()) return;
         Assert.StartsWith("freed memory kept", TorchRuntime.HeapState);   // CI sets no MALLOC_* variable
-        const int size = 32 << 20;
-        long faults = long.MaxValue;
-        for (int attempt = 0; attempt < 3 && faults >= 1024; attempt++)
-        {
-            Touch(size);
-            long before = MinorFaults();
-            Touch(size);
-            faults = Math.Min(faults, MinorFaults() - before);
-        }
-        Assert.True(faults < 1024, $"Rewriting a reused 32 MiB block took {faults} page faults; expected almost none ({size / 4096} without reuse).");
-    }
-
-    static void Touch(int size)
-    {
-        nint p = malloc(size);
-        Assert.NotEqual(0, p);
-        var ones = new byte[1 << 20];
-        Array.Fill(ones, (byte)1);
-        for (int offset = 0; offset < size; offset += ones.Length) Marshal.Copy(ones, 0, p + offset, ones.Length);
-        free(p);
-    }
-
-    static long MinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/thread-self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // after "pid (comm) ": state is field 3
-        return long.Parse(fields[10 - 3]);                              // field 10: minflt
+        nint block = malloc(32 << 20);
+        Assert.NotEqual(0, block);
+        bool mapped = (Marshal.ReadInt64(block, -8) & 2) != 0;
+        free(block);
+        Assert.False(mapped, "A 32 MiB block was mapped on its own: glibc's mmap should be off after Initialize.");
     }
 
     [DllImport("libc")] static extern nint malloc(nint size);
