@@ -1,6 +1,9 @@
+using System.Globalization;
 using OptNeurons.Cli;
 
 // optneurons: command-line entry point. Every failure the user can fix is reported in one line, exit code 2.
+// Numbers print as the English around them reads them (1,234.5), whatever the machine's locale.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 try
 {
     return args switch

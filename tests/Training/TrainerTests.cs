@@ -1,3 +1,4 @@
+using System.Globalization;
 using OptNeurons.Loading;
 using OptNeurons.Tests.Support;
 using OptNeurons.Training;
@@ -69,6 +70,7 @@ public class TrainerTests
     [Fact]
     public void FinishedRun_ExportsFloat16_WithAModelCard()
     {
+        using var culture = TestCulture.Use(TestCulture.DecimalComma());   // the card and the log write 1,234.5 all the same
         using var temp = new TempDirectory();
         var log = new StringWriter();
         var result = Trainer.Train(TinyRuns.Settings with { Steps = 4, LearnedPositions = false, KeepEvery = 2 }, TinyRuns.Data, temp.Path,
@@ -78,7 +80,7 @@ public class TrainerTests
         var card = File.ReadAllText(Path.Combine(result.FinalDir!, ModelCard.FileName));
         // 2 layers × 3280 + final norm 32 = 6592 outside the 128 × 16 token embedding (NoPos: no position table).
         Assert.Contains("| parameters | 8,640 in all; 6,592 outside the token and position embeddings |", card);
-        Assert.Contains($"| final held-out loss | {result.Evals[^1].Loss:F4} ", card);
+        Assert.Contains($"| final held-out loss | {result.Evals[^1].Loss.ToString("F4", CultureInfo.InvariantCulture)} ", card);
         Assert.Contains("optneurons train --steps 4", card);
         Assert.Contains("| steps | 4 × batch 4 × 16 = 256 tokens", card);
         Assert.Contains("float16", card);
