@@ -10,8 +10,8 @@ static class MergeCommand
 
           Combines the finished outputs of `optneurons capture --shard i/n` (every i from 0 to n-1, any order) into DIR.
           Refuses shards of different models, data or options, a shard given twice, shards of different n, a missing
-          shard and an unfinished one. The result equals the unsharded capture (exactly, while no n-gram summary
-          overflowed; see docs/scaling.md).
+          shard and an unfinished one. The result equals the unsharded capture byte for byte while no n-gram summary
+          overflowed; the command says whether any did (see docs/scaling.md).
         """;
 
     public static int Run(IReadOnlyList<string> args)
@@ -29,6 +29,7 @@ static class MergeCommand
         if (shards.Count == 0) throw new ArgumentException("give the shard folders to merge: optneurons merge --out DIR SHARD_DIR...");
         var stats = ShardMerge.Run(shards, output);
         Console.Error.WriteLine($"merge: {shards.Count} shards, {stats.TokenCount:N0} tokens, wrote {output}");
+        Console.Error.WriteLine($"merge: {ShardMerge.ExactnessNote(stats)}");
         return 0;
     }
 }

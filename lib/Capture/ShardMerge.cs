@@ -52,6 +52,23 @@ public static class ShardMerge
         return merged;
     }
 
+    /// <summary>
+    /// Whether the merged statistics equal the unsharded run's byte for byte, for the merge command to print: yes when
+    /// no n-gram summary overflowed; otherwise how many neurons' summaries did, per order, and what gives byte equality.
+    /// </summary>
+    public static string ExactnessNote(NeuronStats merged)
+    {
+        var overflowed = merged.Options.NgramOrders.Select(n => (n, Count: merged.OverflowedSummaries(n))).Where(o => o.Count > 0).ToList();
+        int k = merged.Options.SketchCapacity;
+        if (overflowed.Count == 0)
+            return $"no n-gram summary overflowed (K = {k}): the result equals the unsharded capture byte for byte.";
+        int neurons = merged.Layers.Count * merged.FfnDim;
+        return $"n-gram summaries that overflowed (more than K = {k} distinct n-grams): " +
+               string.Join(", ", overflowed.Select(o => $"{o.n}-grams in {o.Count:N0}")) + $" of {neurons:N0} neurons. " +
+               "Those summaries stay within their recorded errors but may differ from a single pass; every other " +
+               "statistic equals the unsharded capture. A --sketch-capacity that no summary outgrows makes them equal too.";
+    }
+
     static CaptureProgress Finished(string dir)
     {
         var progress = CaptureProgress.Read(dir)

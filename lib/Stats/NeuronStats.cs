@@ -79,6 +79,13 @@ public sealed partial class NeuronStats
         return sketch.Errors[row];
     }
 
+    /// <summary>
+    /// Neurons, over all captured layers, whose summary of order <paramref name="n"/> has a nonzero error: they saw more
+    /// distinct n-grams than its K entries, so their counts are lower bounds, and summaries merged from shards differ
+    /// from a single pass. 0 means every summary of that order is exact.
+    /// </summary>
+    public int OverflowedSummaries(int n) => Sketch(n).Errors.Count(error => error > 0);
+
     /// <summary>Exact number of times n-gram <paramref name="key"/> (<see cref="NgramKey.Pack"/>) occurred among counted tokens.</summary>
     public long Occurrences(int n, long key) => occurrences[Order(n)][key];
 

@@ -37,11 +37,52 @@ public class ShardTests
         shards.Reverse();   // any order
         var merged = ShardMerge.Run(shards, dir.Sub("merged"));
         AssertSameBytes(Bytes(dir.Sub("whole")), Bytes(dir.Sub("merged")));
+        Assert.EndsWith("the result equals the unsharded capture byte for byte.", ShardMerge.ExactnessNote(merged));
         Assert.Equal(whole.TokenCount, merged.TokenCount);
         var progress = CaptureProgress.Read(dir.Sub("merged"))!;
         Assert.Empty(progress.Job.Differences(CaptureProgress.Read(dir.Sub("whole"))!.Job));
         Assert.Equal(n, progress.MergedFrom!.Count);
         Assert.Equal($"{n - 1}/{n}", CaptureProgress.Read(shards[0])!.Job.Shard);
+    }
+
+    /// <summary>
+    /// With K = 2 the summaries overflow: the merged ones differ from a single pass, but every stored count stays within
+    /// its error of the true count (from an exact run), the exact parts still equal the unsharded run, and the merge's
+    /// note counts the overflowed summaries.
+    /// </summary>
+    [Fact]
+    public void OverflowingSummaries_MergeWithinTheirErrors_AndTheNoteCountsThem()
+    {
+        using var dir = new TempDirectory();
+        var engine = new LayerStreamedEngine(Checkpoint.Open(Generated(dir.Path)), torch.CPU, torch.ScalarType.Float32);
+        var sequences = Sequences(13, 96, 24);
+        var small = Settings() with { Stats = new StatsOptions { SketchCapacity = 2 } };
+        var whole = ResumableCapture.Run(engine, sequences, small, Source(engine.Checkpoint), dir.Sub("whole"));
+        var truth = ResumableCapture.Run(engine, sequences, Exact(), Source(engine.Checkpoint), dir.Sub("exact"));
+        var merged = ShardMerge.Run(RunShards(engine, sequences, dir.Path, 3, small), dir.Sub("merged"));
+
+        Assert.Equal(whole.ActiveCountsFlat, merged.ActiveCountsFlat);
+        Assert.Equal(whole.PositionActiveCountsByLayer, merged.PositionActiveCountsByLayer);
+        Assert.Equal(whole.OccurrenceEntries(3), merged.OccurrenceEntries(3));
+        var note = ShardMerge.ExactnessNote(merged);
+        foreach (int n in new[] { 1, 2, 3 })
+        {
+            int overflowed = 0;
+            foreach (int layer in merged.Layers)
+                for (int f = 0; f < merged.FfnDim; f++)
+                {
+                    long error = merged.SketchError(layer, f, n);
+                    if (error > 0) overflowed++;
+                    var exact = truth.TopTriggers(layer, f, n).ToDictionary(t => t.Key, t => t.Count);
+                    foreach (var (key, count) in merged.TopTriggers(layer, f, n).Where(t => t.Key >= 0))
+                        Assert.InRange(count, exact[key] - error, exact[key]);
+                }
+            Assert.True(overflowed > 0, $"K = 2 should overflow some {n}-gram summary");
+            Assert.Equal(overflowed, merged.OverflowedSummaries(n));
+            Assert.Contains($"{n}-grams in {overflowed:N0}", note);
+        }
+        Assert.Contains($"of {merged.Layers.Count * merged.FfnDim:N0} neurons", note);
+        Assert.NotEqual(Bytes(dir.Sub("whole")).Tensors, Bytes(dir.Sub("merged")).Tensors);
     }
 
     [Fact]
