@@ -70,7 +70,7 @@ public class TrainerTests
     [Fact]
     public void FinishedRun_ExportsFloat16_WithAModelCard()
     {
-        using var culture = TestCulture.Use(TestCulture.DecimalComma());   // the card and the log write 1,234.5 all the same
+        using var culture = TestEnvironment.Use(TestEnvironment.DecimalComma());   // the card and the log write 1,234.5 all the same
         using var temp = new TempDirectory();
         var log = new StringWriter();
         var result = Trainer.Train(TinyRuns.Settings with { Steps = 4, LearnedPositions = false, KeepEvery = 2 }, TinyRuns.Data, temp.Path,

@@ -1,18 +1,29 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using OptNeurons.Workbook;
 
 namespace OptNeurons.Tests.Support;
 
-static class TestCulture
+static class TestEnvironment
 {
     /// <summary>
-    /// Tests run with the invariant culture, as the command line, the notebook runner and the notebooks do, so that the
-    /// numbers they read in messages and notebook text do not depend on the machine's locale. Writers of files are
-    /// checked under <see cref="DecimalComma"/> as well.
+    /// Tests see the same machine wherever they run. Numbers print with the invariant culture, as the command line, the
+    /// notebook runner and the notebooks do, so that what tests read in messages and notebook text does not depend on
+    /// the locale (writers of files are checked under <see cref="DecimalComma"/> too). The notebook settings a user may
+    /// have in the shell (OPTNEURONS_MODEL, …) are cleared, so the notebook tests run on the embedded defaults.
     /// </summary>
 #pragma warning disable CA2255 // a module initializer is exactly the tool for "before anything else in this assembly"
     [ModuleInitializer]
-    internal static void Initialize() => CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+    internal static void Initialize()
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        string[] notebookSettings =
+        [
+            NotebookSettings.ModelVariable, NotebookSettings.CorpusVariable, NotebookSettings.DeviceVariable, NotebookSettings.DtypeVariable,
+            NotebookSettings.SeedVariable, NotebookSettings.TokensVariable, NotebookSettings.ScalingModelsVariable, NotebookSettings.RepoVariable,
+        ];
+        foreach (var name in notebookSettings) Environment.SetEnvironmentVariable(name, null);
+    }
 #pragma warning restore CA2255
 
     /// <summary>A culture that writes 1.234,5 (as de-DE does), built without ICU's data so it exists on every machine.</summary>
