@@ -81,8 +81,8 @@ public sealed partial class NeuronStats
 
     /// <summary>
     /// Neurons, over all captured layers, whose summary of order <paramref name="n"/> has a nonzero error: they saw more
-    /// distinct n-grams than its K entries, so their counts are lower bounds, and summaries merged from shards differ
-    /// from a single pass. 0 means every summary of that order is exact.
+    /// distinct n-grams than its K entries, so their counts are lower bounds, and summaries merged from shards may
+    /// differ from a single pass. 0 means every summary of that order is exact.
     /// </summary>
     public int OverflowedSummaries(int n) => Sketch(n).Errors.Count(error => error > 0);
 

@@ -31,6 +31,9 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     /// <summary>Comma-separated models the scaling notebook overlays (default: just <see cref="Model"/>).</summary>
     public const string ScalingModelsVariable = "OPTNEURONS_SCALING_MODELS";
     public const string RepoVariable = "OPTNEURONS_REPO";
+    /// <summary>Every variable above.</summary>
+    public static IReadOnlyList<string> Variables { get; } =
+        [ModelVariable, CorpusVariable, DeviceVariable, DtypeVariable, SeedVariable, TokensVariable, ScalingModelsVariable, RepoVariable];
 
     /// <summary>The project's own trained OPT (6 layers, learned positions), committed in the repository: the default model.</summary>
     public const string DefaultModel = "data/models/opt-mini";

@@ -17,12 +17,7 @@ static class TestEnvironment
     internal static void Initialize()
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        string[] notebookSettings =
-        [
-            NotebookSettings.ModelVariable, NotebookSettings.CorpusVariable, NotebookSettings.DeviceVariable, NotebookSettings.DtypeVariable,
-            NotebookSettings.SeedVariable, NotebookSettings.TokensVariable, NotebookSettings.ScalingModelsVariable, NotebookSettings.RepoVariable,
-        ];
-        foreach (var name in notebookSettings) Environment.SetEnvironmentVariable(name, null);
+        foreach (var name in NotebookSettings.Variables) Environment.SetEnvironmentVariable(name, null);
     }
 #pragma warning restore CA2255
 
