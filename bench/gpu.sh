@@ -9,7 +9,7 @@
 #   - from a bundle packed beforehand on any machine with the SDK (--pack): the .NET runtime and the benchmark built
 #     with -p:TorchBackend=system, which runs on that python's torch/lib (its CUDA LibTorch). TorchSharp's native glue
 #     is built for LibTorch 2.10; binding another version is checked rather than assumed:
-# before timing, the OptNeurons side checks its numbers on the device (Throughput verify: the reference fixture's
+# before timing, the OptNeurons side checks its numbers on the device (Throughput verify: every reference fixture's
 # logits and counts, and CPU vs device statistics byte for byte) and stops if any differ.
 #
 # usage: bench/gpu.sh [--check | --cpu-smoke] [WORK_DIR]      (default WORK_DIR /tmp/optneurons-gpu)
@@ -156,7 +156,7 @@ fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
 if [ "$cs_ok" = 1 ]; then
-  timeout -k 10 "$(limit 60 120)" "${bench[@]}" verify --fixture tests/Fixtures/opt-tiny-pre-ln --device "$device" ||
+  timeout -k 10 "$(limit 60 120)" "${bench[@]}" verify --fixture tests/Fixtures --device "$device" ||
     { rc=$?; echo "OptNeurons side not timed: verify failed on $device (rc $rc)" >&2; cs_ok=0; }
 fi
 if [ "$cs_ok" = 1 ]; then

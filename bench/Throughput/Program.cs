@@ -10,7 +10,7 @@ using OptNeurons.Runtime;
 //                      --repeats 5 --warmup 1 --baseline pytorch.json --baseline-note TEXT]
 //     measures capture throughput, statistics overhead and the GEMM peak, and prints them beside the PyTorch baseline.
 //   Throughput verify --fixture DIR [--device cpu]
-//     checks the device's numbers on the reference fixture (tests/Fixtures/opt-tiny-pre-ln) before anything is timed.
+//     checks the device's numbers on a reference fixture, or on every one in DIR (tests/Fixtures), before anything is timed.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 try
 {

@@ -1,4 +1,6 @@
+using Microsoft.Data.Analysis;
 using OptNeurons.Model;
+using OptNeurons.Stats;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Findings;
@@ -8,6 +10,15 @@ namespace OptNeurons.Findings;
 /// <param name="Tokens">Real (unpadded) tokens compared.</param>
 /// <param name="Values">Logits compared: Tokens × vocabulary size.</param>
 public sealed record LogitsComparison(double MaxAbsDiff, long Tokens, long Values);
+
+/// <summary>One reference fixture checked: what its checkpoint exercises, and how close our numbers come.</summary>
+/// <param name="Fixture">The fixture folder's name.</param>
+/// <param name="Arrangement">The switches its config sets (<see cref="ReferenceCheck.Arrangement"/>).</param>
+/// <param name="Storage">The weights' stored dtype.</param>
+/// <param name="MaxLogitDiff">max |ours − reference| over the logits of the real tokens of its batch.</param>
+/// <param name="Neurons">Neurons counted (layers × ffn).</param>
+/// <param name="CountsDiffering">Neurons whose active-token count differs from the reference's: 0 when we agree.</param>
+public sealed record FixtureAgreement(string Fixture, string Arrangement, string Storage, double MaxLogitDiff, int Neurons, int CountsDiffering);
 
 /// <summary>Notebook 00's question: does our OPT compute what HuggingFace's does?</summary>
 public static class ReferenceCheck
@@ -28,6 +39,41 @@ public static class ReferenceCheck
         var diff = (ours[real] - expected[real]).abs();                                             // [tokens, V]
         return new LogitsComparison(diff.max().item<float>(), diff.shape[0], diff.numel());
     }
+
+    /// <summary>The fixture's neurons whose active-token count in <paramref name="stats"/> differs (all of a layer not captured).</summary>
+    public static int CountsDiffering(NeuronStats stats, ReferenceFixture fixture)
+    {
+        int differing = 0;
+        for (int l = 0; l < fixture.ActiveCounts.Count; l++)
+        {
+            var expected = fixture.ActiveCounts[l];
+            if (!stats.Layers.Contains(l) || stats.FfnDim != expected.Length) { differing += expected.Length; continue; }
+            var ours = stats.ActiveCounts(l);
+            for (int n = 0; n < expected.Length; n++) if (ours[n] != expected[n]) differing++;
+        }
+        return differing;
+    }
+
+    /// <summary>What a config switches away from the 125m arrangement, e.g. "post-LN, project_in/out" for 350m's.</summary>
+    public static string Arrangement(OptConfig config)
+    {
+        var parts = new List<string> { config.DoLayerNormBefore ? "pre-LN" : "post-LN" };
+        if (config.HasProjections) parts.Add("project_in/out");
+        if (config.DoLayerNormBefore && !config.HasFinalLayerNorm) parts.Add("no final LayerNorm");
+        if (!config.EnableBias) parts.Add("no biases");
+        if (!config.LayerNormElementwiseAffine) parts.Add("no LayerNorm weights");
+        if (!config.TieWordEmbeddings) parts.Add("untied head");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>One row per fixture, for notebooks.</summary>
+    public static DataFrame Table(IReadOnlyList<FixtureAgreement> rows) => new(
+        new StringDataFrameColumn("fixture", rows.Select(r => r.Fixture)),
+        new StringDataFrameColumn("arrangement", rows.Select(r => r.Arrangement)),
+        new StringDataFrameColumn("stored as", rows.Select(r => r.Storage)),
+        new DoubleDataFrameColumn("max |logit diff|", rows.Select(r => r.MaxLogitDiff)),
+        new Int32DataFrameColumn("neurons", rows.Select(r => r.Neurons)),
+        new Int32DataFrameColumn("counts differing", rows.Select(r => r.CountsDiffering)));
 
     static Tensor Rows(long[][] rows) => tensor(rows.SelectMany(r => r).ToArray()).reshape(rows.Length, rows[0].Length);
 }

@@ -3,15 +3,22 @@ using System.Text.Json;
 namespace OptNeurons.Findings;
 
 /// <summary>
-/// The <c>expected/</c> folder beside a reference checkpoint (tests/Fixtures/opt-tiny-pre-ln): inputs, and the logits
-/// and neuron counts that an independent implementation (HuggingFace transformers, float32) computed from them.
+/// The <c>expected/</c> folder beside a reference checkpoint (tests/Fixtures/opt-tiny-*): inputs, and the logits,
+/// neuron activations and neuron counts that an independent implementation computed from them in float32
+/// (HuggingFace transformers for opt-tiny-pre-ln; tests/Fixtures/make_variants.py for the other variants).
 /// </summary>
 public sealed class ReferenceFixture
 {
-    ReferenceFixture(string directory) => Directory = directory;
+    ReferenceFixture(string modelDirectory, string directory) => (ModelDirectory, Directory) = (modelDirectory, directory);
+
+    /// <summary>The checkpoint folder (config.json and weights).</summary>
+    public string ModelDirectory { get; }
 
     /// <summary>The expected/ folder.</summary>
     public string Directory { get; }
+
+    /// <summary>The folder's name: opt-tiny-pre-ln, opt-tiny-post-ln, …</summary>
+    public string Name => Path.GetFileName(Path.TrimEndingDirectorySeparator(ModelDirectory));
 
     /// <summary>The reference batch (unpadded, right- and left-padded rows): token ids and attention mask, [B][T].</summary>
     public (long[][] Ids, long[][] Mask) Batch { get; private init; }
@@ -23,11 +30,24 @@ public sealed class ReferenceFixture
     public float[] Logits { get; private init; } = [];
     public long[] LogitsShape { get; private init; } = [];
 
+    /// <summary>Expected neuron activations (the input of fc2), row-major [L, B, T, ffn], and their shape.</summary>
+    public float[] Activations { get; private init; } = [];
+    public long[] ActivationsShape { get; private init; } = [];
+
+    /// <summary>Per layer and neuron, the tokens of <see cref="StatsSequences"/> on which it fired (&gt; 0).</summary>
+    public IReadOnlyList<long[]> ActiveCounts { get; private init; } = [];
+
     /// <summary>Per layer, how many neurons never fired (&gt; 0) on <see cref="StatsSequences"/>.</summary>
     public IReadOnlyList<int> DeadCounts { get; private init; } = [];
 
     /// <summary>Tokens counted in the expected statistics (BOS included).</summary>
     public long TotalTokens { get; private init; }
+
+    /// <summary>The folders directly under <paramref name="root"/> that are reference fixtures, by name.</summary>
+    public static IReadOnlyList<string> FoldersIn(string root) =>
+        System.IO.Directory.Exists(root)
+            ? System.IO.Directory.GetDirectories(root).Where(d => File.Exists(Path.Combine(d, "expected", "manifest.json"))).Order(StringComparer.Ordinal).ToList()
+            : [];
 
     /// <summary>Reads <paramref name="modelDirectory"/>/expected.</summary>
     public static ReferenceFixture Open(string modelDirectory)
@@ -38,22 +58,56 @@ public sealed class ReferenceFixture
         using var inputs = Read(dir, "inputs.json");
         using var manifest = Read(dir, "manifest.json");
         using var stats = Read(dir, "stats.json");
-        var batch = inputs.RootElement.GetProperty("batch");
-        var bytes = File.ReadAllBytes(Path.Combine(dir, "logits.bin"));   // little-endian float32, as the manifest says
-        var logits = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, logits, 0, bytes.Length);
-        return new ReferenceFixture(dir)
+        var batch = Get(inputs, "batch");
+        var files = Get(manifest, "files");
+        var layers = Get(stats, "layers").EnumerateArray().ToList();
+        return new ReferenceFixture(Path.GetFullPath(modelDirectory), dir)
         {
-            Batch = (Rows(batch.GetProperty("input_ids")), Rows(batch.GetProperty("attention_mask"))),
-            StatsSequences = Rows(inputs.RootElement.GetProperty("stats_sequences")),
-            Logits = logits,
-            LogitsShape = manifest.RootElement.GetProperty("files").GetProperty("logits.bin").GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray(),
-            DeadCounts = stats.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("dead_count").GetInt32()).ToArray(),
-            TotalTokens = stats.RootElement.GetProperty("total_tokens").GetInt64(),
+            Batch = (Rows(Get(batch, "input_ids", inputs)), Rows(Get(batch, "attention_mask", inputs))),
+            StatsSequences = Rows(Get(inputs, "stats_sequences")),
+            Logits = Floats(dir, manifest, files, "logits.bin"),
+            LogitsShape = Shape(manifest, files, "logits.bin"),
+            Activations = Floats(dir, manifest, files, "activations.bin"),
+            ActivationsShape = Shape(manifest, files, "activations.bin"),
+            ActiveCounts = layers.Select(l => Get(l, "active_token_counts", stats).EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray(),
+            DeadCounts = layers.Select(l => Get(l, "dead_count", stats).GetInt32()).ToArray(),
+            TotalTokens = Get(stats, "total_tokens").GetInt64(),
         };
     }
 
-    static JsonDocument Read(string dir, string file) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, file)));
+    /// <summary>A parsed expected/ file and its path, for errors that name it.</summary>
+    sealed class Json(string path) : IDisposable
+    {
+        public string Path { get; } = path;
+        public JsonDocument Document { get; } = JsonDocument.Parse(File.ReadAllText(path));
+        public void Dispose() => Document.Dispose();
+    }
+
+    static Json Read(string dir, string file) => new(Path.Combine(dir, file));
+
+    static JsonElement Get(Json file, string key) => Get(file.Document.RootElement, key, file);
+
+    static JsonElement Get(JsonElement parent, string key, Json file) =>
+        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(key, out var value)
+            ? value
+            : throw new InvalidDataException($"{file.Path}: no \"{key}\" where the reference-fixture format has one.");
+
+    static long[] Shape(Json manifest, JsonElement files, string file) =>
+        Get(Get(files, file, manifest), "shape", manifest).EnumerateArray().Select(e => e.GetInt64()).ToArray();
+
+    /// <summary>A little-endian float32 file, as the manifest describes it, checked against the manifest's shape.</summary>
+    static float[] Floats(string dir, Json manifest, JsonElement files, string file)
+    {
+        var path = Path.Combine(dir, file);
+        var bytes = File.ReadAllBytes(path);
+        var shape = Shape(manifest, files, file);
+        long expected = shape.Aggregate(1L, (a, b) => a * b) * sizeof(float);
+        if (bytes.Length != expected)
+            throw new InvalidDataException($"{path}: {bytes.Length} bytes, but manifest.json's shape [{string.Join(", ", shape)}] needs {expected} (float32).");
+        var values = new float[bytes.Length / sizeof(float)];
+        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+        return values;
+    }
 
     static long[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
 }

@@ -47,6 +47,9 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     /// <summary>The reference checkpoint and its expected/ folder (always the fixture, whatever <see cref="Model"/> is).</summary>
     public string FixtureDirectory => Path.Combine(RepoRoot, FixtureModel);
 
+    /// <summary>Every reference fixture beside it, one per OPT arrangement (pre-/post-LN, no biases, untied head, …).</summary>
+    public IReadOnlyList<string> ReferenceFixtureFolders => Findings.ReferenceFixture.FoldersIn(Path.GetDirectoryName(FixtureDirectory)!);
+
     /// <summary>A short name for legends and titles: "opt-125m" for facebook/opt-125m, the folder name for a folder.</summary>
     public string ModelName => Path.GetFileName(Path.TrimEndingDirectorySeparator(Model));   // StatsOf names other models alike
 

@@ -11,35 +11,37 @@ namespace OptNeurons.Tests.Capture;
 /// <summary>The capture command end to end, as a user runs it.</summary>
 public class CaptureCommandTests
 {
-    [Fact]
-    public void JsonInput_WritesStatsActivationsAndLogits_MatchingTheReference()
+    public static TheoryData<string> Fixtures_ => Fixtures.Names;
+
+    [Theory, MemberData(nameof(Fixtures_))]
+    public void JsonInput_WritesStatsActivationsAndLogits_MatchingTheReference(string fixture)
     {
         using var dir = new TempDirectory();
-        var json = Path.Combine(Fixtures.TinyPreLn, "expected", "inputs.json");
-        // inputs.json holds the batch under "batch"; the command takes {"input_ids", "attention_mask"} at the top.
+        var reference = Fixtures.Reference(fixture);
+        var (ids, mask) = reference.Batch;
         var input = dir.Sub("batch.json");
-        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)))
-            File.WriteAllText(input, doc.RootElement.GetProperty("batch").GetRawText());
+        File.WriteAllText(input, System.Text.Json.JsonSerializer.Serialize(new { input_ids = ids, attention_mask = mask }));
         var output = dir.Sub("out");
-        Assert.Equal(0, CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", output, "--activations", "--logits", "--batch-size", "3", "--seed", "11"]));
+        Assert.Equal(0, CaptureCommand.Run(["--model", reference.ModelDirectory, "--json", input, "--out", output, "--activations", "--logits", "--batch-size", "3", "--seed", "11"]));
 
         var stats = NeuronStats.Load(output);
-        var (ids, mask) = Fixtures.ReferenceBatch();
         Assert.Equal(mask.Sum(r => r.Sum()), stats.TokenCount);
         Assert.Equal(11, stats.Manifest.Seed);
-        Assert.Equal(Path.GetFullPath(Fixtures.TinyPreLn), stats.Manifest.Model);
+        Assert.Equal(reference.ModelDirectory, stats.Manifest.Model);
 
         using var scope = NewDisposeScope();
         var real = Fixtures.ToTensor(mask).to(ScalarType.Bool);
         var activations = SafeTensors.ReadAll(Path.Combine(output, "activations.safetensors"));
         Assert.True(activations["input_ids"].eq(Fixtures.ToTensor(ids)).all().item<bool>());
-        var expected = Fixtures.ExpectedTensor("activations.bin");
-        for (int l = 0; l < 3; l++)
+        var expected = Fixtures.ToTensor(reference.Activations, reference.ActivationsShape);
+        int layers = (int)expected.shape[0];
+        Assert.Equal(layers, stats.Layers.Count);
+        for (int l = 0; l < layers; l++)
             Assert.True((activations[$"blocks.{l}.mlp.hook_post"][real] - expected[l][real]).abs().max().item<float>() < 1e-4, $"layer {l}");
         var logits = SafeTensors.ReadAll(Path.Combine(output, "logits.safetensors"))["logits"];
-        Assert.True((logits[real] - Fixtures.ExpectedTensor("logits.bin")[real]).abs().max().item<float>() < 1e-4);
+        Assert.True((logits[real] - Fixtures.ToTensor(reference.Logits, reference.LogitsShape)[real]).abs().max().item<float>() < 1e-4);
         // Every counted activation of the statistics is also a positive value in the dump (same model, same tokens).
-        for (int l = 0; l < 3; l++)
+        for (int l = 0; l < layers; l++)
             Assert.Equal(activations[$"blocks.{l}.mlp.hook_post"][real].gt(0).sum(0L).data<long>().ToArray(), stats.ActiveCounts(l).ToArray());
     }
 

@@ -1,5 +1,6 @@
 using OptNeurons.Capture;
 using OptNeurons.Data;
+using OptNeurons.Loading;
 using OptNeurons.Stats;
 using OptNeurons.Tests.Model;
 using OptNeurons.Tests.Support;
@@ -7,37 +8,42 @@ using TorchSharp;
 
 namespace OptNeurons.Tests.Capture;
 
-/// <summary>The reference's per-neuron counts (BOS included), reproduced exactly whatever the batching and padding.</summary>
+/// <summary>Every fixture's per-neuron counts (BOS included), reproduced exactly whatever the batching and padding.</summary>
 public class FixtureStatsTests
 {
-    [Theory]
-    [InlineData(1, PaddingSide.Right)]
-    [InlineData(4, PaddingSide.Right)]
-    [InlineData(5, PaddingSide.Right)]
-    [InlineData(4, PaddingSide.Left)]
-    [InlineData(5, PaddingSide.Left)]
-    public void ActiveCounts_EqualReference(int batchSize, PaddingSide padding)
+    public static TheoryData<string, int, PaddingSide> Cases
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
-        var stats = NeuronCapture.Run(model, Fixtures.StatsSequences(), new CaptureSettings { BatchSize = batchSize, Padding = padding },
-            StatsSource.For("fixture", model.Config, "stats_sequences", seed: null));
-        using var expected = Fixtures.ExpectedStats();
-        var root = expected.RootElement;
-        Assert.Equal(root.GetProperty("total_tokens").GetInt64(), stats.TokenCount);
-        Assert.Equal(root.GetProperty("num_sequences").GetInt64(), stats.SequenceCount);
-        foreach (var layer in root.GetProperty("layers").EnumerateArray())
+        get
         {
-            int l = layer.GetProperty("layer").GetInt32();
-            var counts = layer.GetProperty("active_token_counts").EnumerateArray().Select(v => v.GetInt64()).ToArray();
-            Assert.Equal(counts, stats.ActiveCounts(l).ToArray());
-            Assert.Equal(layer.GetProperty("dead_count").GetInt32(), stats.ActiveCounts(l).ToArray().Count(c => c == 0));
+            var data = new TheoryData<string, int, PaddingSide>();
+            foreach (var name in Fixtures.All.Keys)
+                foreach (var (batchSize, padding) in new[] { (1, PaddingSide.Right), (4, PaddingSide.Right), (5, PaddingSide.Right), (4, PaddingSide.Left), (5, PaddingSide.Left) })
+                    data.Add(name, batchSize, padding);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void ActiveCounts_EqualReference(string fixture, int batchSize, PaddingSide padding)
+    {
+        var reference = Fixtures.Reference(fixture);
+        using var model = Pretrained.Load(reference.ModelDirectory, "cpu", "float32");
+        var stats = NeuronCapture.Run(model, reference.StatsSequences, new CaptureSettings { BatchSize = batchSize, Padding = padding },
+            StatsSource.For(fixture, model.Config, "stats_sequences", seed: null));
+        Assert.Equal(reference.TotalTokens, stats.TokenCount);
+        Assert.Equal(reference.StatsSequences.Count, stats.SequenceCount);
+        Assert.Equal(reference.ActiveCounts.Count, stats.Layers.Count);
+        for (int l = 0; l < reference.ActiveCounts.Count; l++)
+        {
+            Assert.Equal(reference.ActiveCounts[l], stats.ActiveCounts(l).ToArray());
+            Assert.Equal(reference.DeadCounts[l], stats.ActiveCounts(l).ToArray().Count(c => c == 0));
         }
     }
 
     [Fact]
     public void Capture_ReturnsLiveTensorCountToBaseline_AfterEachBatch()
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        using var model = ReferenceTests.LoadFixtureModel();
         var sequences = Fixtures.StatsSequences();
         var settings = new CaptureSettings { BatchSize = 3, MaxLength = 32 };
         var source = StatsSource.For("fixture", model.Config, "stats_sequences", seed: null);

@@ -37,18 +37,17 @@ public class DeadNeuronTests
     [Fact]
     public void PerLayer_OnFixtureModel_MatchesReferenceDeadCounts()
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        using var model = ReferenceTests.LoadFixtureModel();
         var stats = NeuronCapture.Run(model, Fixtures.StatsSequences(), new CaptureSettings(), StatsSource.For("fixture", model.Config, "stats_sequences", null));
         var rows = DeadNeurons.PerLayer(new ModelStats("tiny", model.NumLayers, stats));
-        using var expected = Fixtures.ExpectedStats();
-        long tokens = expected.RootElement.GetProperty("total_tokens").GetInt64();
-        var layers = expected.RootElement.GetProperty("layers").EnumerateArray().ToArray();
-        Assert.Equal(layers.Length, rows.Count);
-        foreach (var (row, layer) in rows.Zip(layers))
+        var expected = Fixtures.Reference();
+        long tokens = expected.TotalTokens;
+        Assert.Equal(expected.ActiveCounts.Count, rows.Count);
+        foreach (var (row, l) in rows.Select((row, l) => (row, l)))
         {
-            var counts = layer.GetProperty("active_token_counts").EnumerateArray().Select(v => v.GetInt64()).ToArray();
-            int dead = layer.GetProperty("dead_count").GetInt32();
-            Assert.Equal(layer.GetProperty("layer").GetInt32(), row.Layer);
+            var counts = expected.ActiveCounts[l];
+            int dead = expected.DeadCounts[l];
+            Assert.Equal(l, row.Layer);
             Assert.Equal((tokens, dead, 128 - dead), (row.Tokens, row.Dead, row.Alive));
             Assert.Equal(100.0 * dead / 128, row.DeadPercent);
             Assert.Equal(counts.Sum() / ((double)(128 - dead) * tokens), row.MeanAliveFrequency);

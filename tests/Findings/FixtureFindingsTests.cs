@@ -12,7 +12,7 @@ public class FixtureFindingsTests
     [Fact]
     public void NgramAnalyses_AreTheSame_WhetherBosWasSubtractedOrNeverCounted()
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        using var model = ReferenceTests.LoadFixtureModel();
         ModelStats Capture(bool includeFirst) => new("tiny", model.NumLayers, NeuronCapture.Run(model, Fixtures.StatsSequences(),
             new CaptureSettings { Stats = new StatsOptions { IncludeFirstPosition = includeFirst, SketchCapacity = 256 } },
             StatsSource.For("fixture", model.Config, "stats_sequences", null)));

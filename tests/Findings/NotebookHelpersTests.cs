@@ -15,7 +15,7 @@ public class NotebookHelpersTests
     [Fact]
     public void ReferenceCheck_OnTheFixture_IsWithinTolerance_OnRealTokensOnly()
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        using var model = ReferenceTests.LoadFixtureModel();
         var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
         var check = ReferenceCheck.Logits(model, fixture);
         Assert.InRange(check.MaxAbsDiff, 0, 1e-4);
@@ -27,7 +27,7 @@ public class NotebookHelpersTests
     [Fact]
     public void LayerSummary_ShowsTheDeadNeuronRows_WhichEqualTheReference()
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
+        using var model = ReferenceTests.LoadFixtureModel();
         var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
         var stats = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown);
         var rows = DeadNeurons.PerLayer(new ModelStats("fixture", model.NumLayers, stats));
@@ -36,6 +36,35 @@ public class NotebookHelpersTests
         Assert.Equal(3, table.Rows.Count);
         Assert.Equal(fixture.DeadCounts[1], (int)table["dead"][1]!);
         Assert.Equal(100.0 * fixture.DeadCounts[1] / 128, (double)table["dead %"][1]!, 1e-12);
+    }
+
+    [Fact]
+    public void CountsDiffering_IsZeroOnTheReference_AndCountsEveryNeuronOfAMissingLayerOrAChangedCount()
+    {
+        using var model = ReferenceTests.LoadFixtureModel();
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        Assert.Equal(0, ReferenceCheck.CountsDiffering(NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown), fixture));
+        var twoLayers = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings { LayerCount = 2 }, StatsSource.Unknown);
+        Assert.Equal(128, ReferenceCheck.CountsDiffering(twoLayers, fixture));
+        // One sequence fewer: exactly the neurons that fired on that sequence's tokens count differently.
+        var fewer = NeuronCapture.Run(model, fixture.StatsSequences.Skip(1).ToList(), new CaptureSettings(), StatsSource.Unknown);
+        var alone = NeuronCapture.Run(model, fixture.StatsSequences.Take(1).ToList(), new CaptureSettings(), StatsSource.Unknown);
+        int firedOnFirst = Enumerable.Range(0, 3).Sum(l => alone.ActiveCounts(l).ToArray().Count(c => c > 0));
+        Assert.Equal(firedOnFirst, ReferenceCheck.CountsDiffering(fewer, fixture));
+    }
+
+    [Fact]
+    public void Arrangement_NamesWhatAConfigSwitchesAway_From125m()
+    {
+        var opt125m = new OptNeurons.Model.OptConfig();
+        Assert.Equal("pre-LN", ReferenceCheck.Arrangement(opt125m));
+        Assert.Equal("post-LN, project_in/out", ReferenceCheck.Arrangement(opt125m with { DoLayerNormBefore = false, WordEmbedProjDimRaw = 512 }));
+        Assert.Equal("pre-LN, no final LayerNorm, no biases, no LayerNorm weights, untied head", ReferenceCheck.Arrangement(opt125m with
+        {
+            RemoveFinalLayerNorm = true, EnableBias = false, LayerNormElementwiseAffine = false, TieWordEmbeddings = false,
+        }));
+        // Post-LN never has a final LayerNorm: that is its arrangement, not a switch.
+        Assert.Equal("post-LN", ReferenceCheck.Arrangement(opt125m with { DoLayerNormBefore = false, RemoveFinalLayerNorm = true }));
     }
 
     [Fact]

@@ -7,44 +7,45 @@ using static TorchSharp.torch;
 
 namespace OptNeurons.Tests.Model;
 
-/// <summary>Logits and neuron activations against the independent reference, compared where attention_mask == 1.</summary>
+/// <summary>
+/// Logits and neuron activations against the independent reference, compared where attention_mask == 1: every fixture
+/// (pre- and post-LN, projections, no biases, untied head, half-precision storage), from every weight layout it holds.
+/// </summary>
 public class ReferenceTests(ITestOutputHelper output)
 {
     const double Tolerance = 1e-4;
 
-    public static TheoryData<string> Layouts => ["model.safetensors", "sharded safetensors", "pytorch_model.bin"];
+    public static TheoryData<string, string> Cases => Fixtures.NamesAndLayouts;
 
-    /// <summary>The fixture loaded from one of its three weight layouts only.</summary>
-    internal static OptForCausalLM LoadFixtureModel(string layout)
+    /// <summary>opt-tiny-pre-ln loaded from its model.safetensors only.</summary>
+    internal static OptForCausalLM LoadFixtureModel() => LoadFixtureModel(Fixtures.TinyPreLn, "model.safetensors");
+
+    /// <summary>A fixture loaded from one of its weight layouts only, computing in float32.</summary>
+    internal static OptForCausalLM LoadFixtureModel(string fixture, string layout)
     {
-        string[] files = layout switch
-        {
-            "model.safetensors" => ["model.safetensors"],
-            "sharded safetensors" => ["model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"],
-            "pytorch_model.bin" => ["pytorch_model.bin"],
-            _ => throw new ArgumentException(layout),
-        };
-        using var dir = Fixtures.FixtureLayout(files);
+        using var dir = Fixtures.WithLayout(fixture, layout);
         return Pretrained.Load(dir.Path, "cpu", "float32");
     }
 
-    [Theory, MemberData(nameof(Layouts))]
-    public void Logits_MatchReference_OnRealTokens(string layout)
+    [Theory, MemberData(nameof(Cases))]
+    public void Logits_MatchReference_OnRealTokens(string fixture, string layout)
     {
-        using var model = LoadFixtureModel(layout);
-        var (ids, mask) = Fixtures.ReferenceBatch();
+        using var model = LoadFixtureModel(Fixtures.All[fixture], layout);
+        var reference = Fixtures.Reference(fixture);
+        var (ids, mask) = reference.Batch;
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
         var maskT = Fixtures.ToTensor(mask);
         var logits = model.call(Fixtures.ToTensor(ids), maskT);
-        AssertCloseOnRealTokens(Fixtures.ExpectedTensor("logits.bin"), logits, maskT, "logits");
+        AssertCloseOnRealTokens(Fixtures.ToTensor(reference.Logits, reference.LogitsShape), logits, maskT, "logits");
     }
 
-    [Theory, MemberData(nameof(Layouts))]
-    public void NeuronActivations_MatchReference_OnRealTokens(string layout)
+    [Theory, MemberData(nameof(Cases))]
+    public void NeuronActivations_MatchReference_OnRealTokens(string fixture, string layout)
     {
-        using var model = LoadFixtureModel(layout);
-        var (ids, mask) = Fixtures.ReferenceBatch();
+        using var model = LoadFixtureModel(Fixtures.All[fixture], layout);
+        var reference = Fixtures.Reference(fixture);
+        var (ids, mask) = reference.Batch;
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
         var captured = new Tensor[model.NumLayers];
@@ -54,7 +55,8 @@ public class ReferenceTests(ITestOutputHelper output)
         var maskT = Fixtures.ToTensor(mask);
         model.call(Fixtures.ToTensor(ids), maskT);
         removers.ForEach(r => r.remove());
-        var expected = Fixtures.ExpectedTensor("activations.bin");
+        var expected = Fixtures.ToTensor(reference.Activations, reference.ActivationsShape);
+        Assert.Equal(expected.shape[0], model.NumLayers);
         for (int l = 0; l < model.NumLayers; l++)
             using (captured[l]) AssertCloseOnRealTokens(expected[l], captured[l], maskT, $"layer {l} activations");
     }

@@ -32,6 +32,9 @@ public class NotebookRunTests(ITestOutputHelper output)
         // The reference check as the notebook states it: our logits within 1e-4 of HuggingFace's.
         var check = AllText(notebook).Select(t => Regex.Match(t, @"max \|our logit − HuggingFace's\| = (\S+) <")).Single(m => m.Success);
         Assert.InRange(double.Parse(check.Groups[1].Value, CultureInfo.InvariantCulture), 0, 1e-4);
+        // The same check on every arrangement in tests/Fixtures (post-LN with projections, no biases, untied head …).
+        var arrangements = AllText(notebook).Select(t => Regex.Match(t, @"(\d+) arrangements, each within 1e-4")).Single(m => m.Success);
+        Assert.Equal(ReferenceFixture.FoldersIn(Fixtures.Root).Count, int.Parse(arrangements.Groups[1].Value, CultureInfo.InvariantCulture));
 
         var ipynb = JsonNode.Parse(File.ReadAllText(notebook.IpynbPath))!;
         Assert.Equal(".net-csharp", (string?)ipynb["metadata"]!["kernelspec"]!["name"]);

@@ -1,5 +1,6 @@
 using OptNeurons.Capture;
 using OptNeurons.Loading;
+using OptNeurons.Model;
 using OptNeurons.Stats;
 using OptNeurons.Tests.Model;
 using OptNeurons.Tests.Support;
@@ -59,19 +60,34 @@ public class StreamedCaptureTests
         Assert.Contains("model.decoder.layers.3.", error.Message);
     }
 
-    [Theory]
-    [InlineData(ResidualPlace.Device, null)]
-    [InlineData(ResidualPlace.Disk, 2)]
-    public void Fixture_StreamedEqualsFullModel(ResidualPlace place, int? layers)
+    public static TheoryData<string, ResidualPlace, int?> FixtureCases
     {
-        using var model = ReferenceTests.LoadFixtureModel("model.safetensors");
-        var sequences = Fixtures.StatsSequences();
+        get
+        {
+            var data = new TheoryData<string, ResidualPlace, int?>();
+            foreach (var name in Fixtures.All.Keys)
+            {
+                data.Add(name, ResidualPlace.Device, null);
+                data.Add(name, ResidualPlace.Disk, 2);
+            }
+            return data;
+        }
+    }
+
+    /// <summary>Every fixture variant (post-LN with projections, no biases, untied head …) streams to the full model's bytes and the reference's counts.</summary>
+    [Theory, MemberData(nameof(FixtureCases))]
+    public void Fixture_StreamedEqualsFullModel(string fixture, ResidualPlace place, int? layers)
+    {
+        var reference = Fixtures.Reference(fixture);
+        using var model = Pretrained.Load(reference.ModelDirectory, "cpu", "float32");
         var settings = new CaptureSettings { BatchSize = 4, ChunkSize = 8, LayerCount = layers };
-        var source = StatsSource.For("fixture", model.Config, "stats_sequences", seed: null);
-        var full = NeuronCapture.Run(model, sequences, settings, source);
-        var streamed = NeuronCapture.Run(LayerStreamedEngine.Open(Fixtures.TinyPreLn, "cpu", "float32", new StreamingOptions { Residual = place }),
-            sequences, settings, source);
+        var source = StatsSource.For(fixture, model.Config, "stats_sequences", seed: null);
+        var full = NeuronCapture.Run(model, reference.StatsSequences, settings, source);
+        var streamed = NeuronCapture.Run(LayerStreamedEngine.Open(reference.ModelDirectory, "cpu", "float32", new StreamingOptions { Residual = place }),
+            reference.StatsSequences, settings, source);
         AssertSameBytes(Bytes(full), Bytes(streamed));
+        Assert.Equal(layers ?? reference.ActiveCounts.Count, streamed.Layers.Count);
+        for (int l = 0; l < streamed.Layers.Count; l++) Assert.Equal(reference.ActiveCounts[l], streamed.ActiveCounts(l).ToArray());
     }
 
     [Fact]

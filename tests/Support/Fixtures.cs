@@ -1,48 +1,88 @@
 using System.Text.Json;
+using OptNeurons.Findings;
 using static TorchSharp.torch;
 
 namespace OptNeurons.Tests.Support;
 
-/// <summary>The reference fixture: a tiny OPT checkpoint with logits, activations and counts from an independent implementation.</summary>
+/// <summary>
+/// The reference fixtures: tiny OPT checkpoints with logits, activations and counts from an independent implementation.
+/// Every folder in tests/Fixtures is one; so is every folder of a <c>shared/fixtures</c> found beside the repository
+/// (or above it), and of <c>$OPTNEURONS_FIXTURES</c>, so that a new fixture dropped there is checked by every test
+/// that takes <see cref="All"/> without a change to the code.
+/// </summary>
 public static class Fixtures
 {
+    public const string FixturesVariable = "OPTNEURONS_FIXTURES";
+
     public static string Root => Path.Combine(AppContext.BaseDirectory, "Fixtures");
     public static string TinyPreLn => Path.Combine(Root, "opt-tiny-pre-ln");
-    static string Expected => Path.Combine(TinyPreLn, "expected");
 
-    /// <summary>The 4×12 reference batch (unpadded, right-padded, left-padded rows).</summary>
-    public static (long[][] Ids, long[][] Mask) ReferenceBatch()
+    /// <summary>Every fixture by label: its folder name, prefixed with "shared/" or "env/" when it comes from elsewhere.</summary>
+    public static IReadOnlyDictionary<string, string> All { get; } = Discover();
+
+    /// <summary>Every fixture's label.</summary>
+    public static TheoryData<string> Names => [.. All.Keys];
+
+    /// <summary>Every fixture's label with every weight layout its folder holds.</summary>
+    public static TheoryData<string, string> NamesAndLayouts
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Expected, "inputs.json")));
-        var batch = doc.RootElement.GetProperty("batch");
-        return (Rows(batch.GetProperty("input_ids")), Rows(batch.GetProperty("attention_mask")));
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var (name, dir) in All)
+                foreach (var layout in Layouts(dir)) data.Add(name, layout);
+            return data;
+        }
     }
 
-    /// <summary>The sequences behind expected/stats.json.</summary>
-    public static long[][] StatsSequences()
+    static Dictionary<string, string> Discover()
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Expected, "inputs.json")));
-        return Rows(doc.RootElement.GetProperty("stats_sequences"));
+        var all = ReferenceFixture.FoldersIn(Root).ToDictionary(d => Path.GetFileName(d), d => d);
+        var shared = AncestorsOf(AppContext.BaseDirectory).Select(d => Path.Combine(d, "shared", "fixtures")).FirstOrDefault(Directory.Exists);
+        foreach (var (prefix, root) in new[] { ("shared/", shared), ("env/", Environment.GetEnvironmentVariable(FixturesVariable)) })
+            if (!string.IsNullOrEmpty(root))
+                foreach (var dir in ReferenceFixture.FoldersIn(root)) all[prefix + Path.GetFileName(dir)] = dir;
+        return all;
     }
 
-    public static JsonDocument ExpectedStats() => JsonDocument.Parse(File.ReadAllText(Path.Combine(Expected, "stats.json")));
-
-    /// <summary>expected/logits.bin [B,T,V] or expected/activations.bin [L,B,T,F], little-endian float32.</summary>
-    public static Tensor ExpectedTensor(string file)
+    static IEnumerable<string> AncestorsOf(string directory)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Expected, "manifest.json")));
-        var shape = doc.RootElement.GetProperty("files").GetProperty(file).GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        var bytes = File.ReadAllBytes(Path.Combine(Expected, file));
-        var values = new float[bytes.Length / 4];
-        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-        return tensor(values).reshape(shape);
+        for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent) yield return d.FullName;
     }
+
+    /// <summary>A fixture by label (see <see cref="All"/>); the default is the one HuggingFace's code computed.</summary>
+    public static ReferenceFixture Reference(string name = "opt-tiny-pre-ln") => ReferenceFixture.Open(All[name]);
+
+    /// <summary>The 4×12 reference batch of opt-tiny-pre-ln (unpadded, right-padded, left-padded rows).</summary>
+    public static (long[][] Ids, long[][] Mask) ReferenceBatch() => Reference().Batch;
+
+    /// <summary>The sequences behind opt-tiny-pre-ln's expected counts.</summary>
+    public static long[][] StatsSequences() => [.. Reference().StatsSequences];
 
     public static Tensor ToTensor(long[][] rows) => tensor(rows.SelectMany(r => r).ToArray()).reshape(rows.Length, rows[0].Length);
 
-    static long[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+    public static Tensor ToTensor(float[] values, long[] shape) => tensor(values).reshape(shape);
 
-    /// <summary>A temporary folder holding config.json plus the named weight files of the fixture: one weight layout.</summary>
+    /// <summary>The weight layouts a fixture folder holds, each named by the file that selects it.</summary>
+    public static IEnumerable<string> Layouts(string fixture) =>
+        new[] { "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json" }
+            .Where(f => File.Exists(Path.Combine(fixture, f)));
+
+    /// <summary>A temporary folder holding a fixture's config.json and one of its weight layouts (an index with its shards).</summary>
+    public static TempDirectory WithLayout(string fixture, string layout)
+    {
+        IEnumerable<string> files = [layout];
+        if (layout.EndsWith(".index.json", StringComparison.Ordinal))
+        {
+            using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture, layout)));
+            files = [.. files, .. index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!).Distinct()];
+        }
+        var dir = new TempDirectory();
+        foreach (var f in files.Append("config.json")) File.Copy(Path.Combine(fixture, f), Path.Combine(dir.Path, f));
+        return dir;
+    }
+
+    /// <summary>opt-tiny-pre-ln with only the named weight files: one layout.</summary>
     public static TempDirectory FixtureLayout(params string[] weightFiles)
     {
         var dir = new TempDirectory();

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using OptNeurons.Findings;
+using OptNeurons.Tests.Support;
+
+namespace OptNeurons.Tests.Findings;
+
+/// <summary>Reading a fixture's expected/ folder: what it holds, and errors that name the file and key at fault.</summary>
+public class ReferenceFixtureTests
+{
+    [Fact]
+    public void Open_ReadsEveryExpectedFile_WithItsShape()
+    {
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        Assert.Equal("opt-tiny-pre-ln", fixture.Name);
+        Assert.Equal([4L, 12, 4096], fixture.LogitsShape);
+        Assert.Equal([3L, 4, 12, 128], fixture.ActivationsShape);
+        Assert.Equal(4 * 12 * 4096, fixture.Logits.Length);
+        Assert.Equal(3 * 4 * 12 * 128, fixture.Activations.Length);
+        Assert.Equal(fixture.StatsSequences.Sum(s => s.Length), fixture.TotalTokens);
+        Assert.All(fixture.ActiveCounts, counts => Assert.Equal(128, counts.Length));
+        Assert.Equal(fixture.DeadCounts, fixture.ActiveCounts.Select(c => c.Count(n => n == 0)));
+        Assert.True(fixture.Activations.All(a => a >= 0));   // ReLU outputs
+    }
+
+    [Fact]
+    public void FoldersIn_ListsOnlyFixtures_ByName()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Sub("b-fixture/expected"));
+        File.WriteAllText(dir.Sub("b-fixture/expected/manifest.json"), "{}");
+        Directory.CreateDirectory(dir.Sub("a-fixture/expected"));
+        File.WriteAllText(dir.Sub("a-fixture/expected/manifest.json"), "{}");
+        Directory.CreateDirectory(dir.Sub("not-a-fixture"));
+        Assert.Equal([dir.Sub("a-fixture"), dir.Sub("b-fixture")], ReferenceFixture.FoldersIn(dir.Path));
+        Assert.Empty(ReferenceFixture.FoldersIn(dir.Sub("missing")));
+    }
+
+    [Fact]
+    public void MissingKey_IsNamedWithItsFile()
+    {
+        using var copy = CopyOfExpected();
+        var inputs = copy.Sub("expected/inputs.json");
+        var json = JsonNode.Parse(File.ReadAllText(inputs))!.AsObject();
+        json.Remove("stats_sequences");
+        File.WriteAllText(inputs, json.ToJsonString());
+        var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
+        Assert.Equal($"{inputs}: no \"stats_sequences\" where the reference-fixture format has one.", error.Message);
+    }
+
+    [Fact]
+    public void TruncatedValues_AreRefused_WithTheManifestsShape()
+    {
+        using var copy = CopyOfExpected();
+        var logits = copy.Sub("expected/logits.bin");
+        using (var file = File.Open(logits, FileMode.Open)) file.SetLength(1000);
+        var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
+        Assert.Equal($"{logits}: 1000 bytes, but manifest.json's shape [4, 12, 4096] needs 786432 (float32).", error.Message);
+    }
+
+    [Fact]
+    public void FolderWithoutExpected_IsNotAFixture()
+    {
+        using var dir = new TempDirectory();
+        var error = Assert.Throws<DirectoryNotFoundException>(() => ReferenceFixture.Open(dir.Path));
+        Assert.Contains("has no expected/manifest.json: it is not a reference fixture", error.Message);
+    }
+
+    static TempDirectory CopyOfExpected()
+    {
+        var copy = new TempDirectory();
+        Directory.CreateDirectory(copy.Sub("expected"));
+        foreach (var file in Directory.GetFiles(Path.Combine(Fixtures.TinyPreLn, "expected")))
+            File.Copy(file, Path.Combine(copy.Sub("expected"), Path.GetFileName(file)));
+        return copy;
+    }
+}
