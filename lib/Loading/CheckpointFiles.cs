@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 namespace OptNeurons.Loading;
 
 /// <summary>
-/// Which weight files a HuggingFace snapshot folder holds, chosen the way transformers chooses: sharded safetensors,
-/// single safetensors, sharded .bin, single .bin.
+/// Which weight files a HuggingFace snapshot folder holds, chosen in the order transformers' from_pretrained checks a
+/// local folder (modeling_utils.py, _get_resolved_checkpoint_files): model.safetensors, its sharded index, then
+/// pytorch_model.bin and its sharded index. Where a folder holds several, the others are never read.
 /// </summary>
 /// <param name="Layout">"safetensors-sharded", "safetensors", "bin-sharded" or "bin".</param>
 /// <param name="Index">The index file for a sharded layout, else null.</param>
@@ -15,10 +16,10 @@ sealed record CheckpointFiles(string Layout, string? Index, IReadOnlyList<string
 {
     static readonly (string File, string Layout, bool Sharded)[] Candidates =
     [
-        ("model.safetensors.index.json", "safetensors-sharded", true),
         ("model.safetensors", "safetensors", false),
-        ("pytorch_model.bin.index.json", "bin-sharded", true),
+        ("model.safetensors.index.json", "safetensors-sharded", true),
         ("pytorch_model.bin", "bin", false),
+        ("pytorch_model.bin.index.json", "bin-sharded", true),
     ];
 
     internal static bool IsSafeTensors(string layout) => layout.StartsWith("safetensors", StringComparison.Ordinal);

@@ -61,13 +61,19 @@ public sealed class FixtureLayoutTests : IDisposable
         Assert.True(embed.abs().sum().item<float>() > 0, "the embedding must hold real values");
     }
 
+    /// <summary>
+    /// A folder holding every layout is read from model.safetensors alone, as transformers reads it (the order itself:
+    /// GeneratedCheckpointTests); a layout not chosen is never opened.
+    /// </summary>
     [Fact]
-    public void FixtureFolder_PrefersShardedSafetensors()
+    public void FolderWithSeveralLayouts_ReadsOnlyTheChosenOne()
     {
-        var checkpoint = Checkpoint.Open(Fixture);
-        Assert.Equal("safetensors-sharded", checkpoint.Layout);
-        Assert.EndsWith("model.safetensors.index.json", checkpoint.Index);
-        Assert.Equal("model-00002-of-00002.safetensors", Path.GetFileName(checkpoint.Tensors["model.decoder.layers.2.fc1.weight"].File));
+        var all = Checkpoint.Open(Fixture);
+        Assert.Equal(("safetensors", null), (all.Layout, all.Index));
+        Assert.Equal([Path.Combine(Fixture, "model.safetensors")], all.Files);
+        var bins = CheckpointWriter.CopySubset(Fixture, temp.Path, "bins", "pytorch_model.bin");
+        File.WriteAllText(Path.Combine(bins, "pytorch_model.bin.index.json"), "not even JSON: a layout not chosen is never read");
+        Assert.Equal("bin", Checkpoint.Open(bins).Layout);
     }
 
     internal static void AssertBitEqual(Tensor expected, Tensor actual, string name)

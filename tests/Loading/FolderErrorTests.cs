@@ -34,7 +34,7 @@ public sealed class FolderErrorTests : ErrorTestBase
     {
         var directory = Folder("noweights");
         File.WriteAllText(Path.Combine(directory, "tf_model.h5"), "");
-        Fails<FileNotFoundException>(directory, directory, "model.safetensors.index.json, model.safetensors, pytorch_model.bin.index.json, pytorch_model.bin",
+        Fails<FileNotFoundException>(directory, directory, "model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json",
                                      "holds: config.json, tf_model.h5");
     }
 

@@ -88,13 +88,15 @@ public sealed class GeneratedCheckpointTests : IDisposable
     public void Layouts_AreChosenInHuggingFaceOrder()
     {
         var config = SyntheticWeights.TinyConfig();
-        var directory = CheckpointWriter.Write(temp.Sub("all"), weights, config, CheckpointFormat.Bin);
-        Assert.Equal("bin", Checkpoint.Open(directory).Layout);
-        CheckpointWriter.Write(directory, weights, config, CheckpointFormat.BinSharded);
+        // Each layout added outranks those already there: transformers checks model.safetensors, its index,
+        // pytorch_model.bin, its index (modeling_utils.py, _get_resolved_checkpoint_files), in that order.
+        var directory = CheckpointWriter.Write(temp.Sub("all"), weights, config, CheckpointFormat.BinSharded);
         Assert.Equal("bin-sharded", Checkpoint.Open(directory).Layout);
-        CheckpointWriter.Write(directory, weights, config, CheckpointFormat.SafeTensors);
-        Assert.Equal("safetensors", Checkpoint.Open(directory).Layout);
+        CheckpointWriter.Write(directory, weights, config, CheckpointFormat.Bin);
+        Assert.Equal("bin", Checkpoint.Open(directory).Layout);
         CheckpointWriter.Write(directory, weights, config, CheckpointFormat.SafeTensorsSharded);
         Assert.Equal("safetensors-sharded", Checkpoint.Open(directory).Layout);
+        CheckpointWriter.Write(directory, weights, config, CheckpointFormat.SafeTensors);
+        Assert.Equal("safetensors", Checkpoint.Open(directory).Layout);
     }
 }
