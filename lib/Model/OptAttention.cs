@@ -42,7 +42,12 @@ public sealed class OptAttention : nn.Module<Tensor, Tensor?, Tensor>
         // same bits, so padding never changes a real token's numbers; on a GPU they may differ in the last bits, as in HF.
         // A mask goes in the compute dtype, float32.min clamped to that dtype's lowest finite value: a fully masked row
         // (a left pad's query) stays finite, so no NaN reaches real tokens through pad keys.
-        var mask = additiveMask is null || additiveMask.dtype == x.dtype ? additiveMask : additiveMask.clamp_min(LowestFinite(x.dtype)).to(x.dtype);
+        var mask = additiveMask;
+        if (mask is not null && mask.dtype != x.dtype)
+        {
+            using var lowest = LowestFinite(x.dtype).ToScalar();   // held until the end of the call (see Scalars)
+            mask = mask.clamp_min(lowest).to(x.dtype);
+        }
         var context = nn.functional.scaled_dot_product_attention(q, k, v, mask, training ? attentionDropout : 0.0, is_casual: mask is null)
             .transpose(1, 2).reshape(b, t, heads * headDim);                                  // heads concatenated
         return out_proj.call(context).MoveToOuterDisposeScope();

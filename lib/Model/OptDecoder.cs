@@ -2,6 +2,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static OptNeurons.Runtime.Scalars;
 
 namespace OptNeurons.Model;
 
@@ -81,8 +82,9 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         var tokens = embed_tokens.call(inputIds.to(Device));     // OPT does not scale embeddings
         if (project_in is not null) tokens = project_in.call(tokens);                 // applied before positions are added
         if (embed_positions is null) return tokens.MoveToOuterDisposeScope();
-        var positions = PositionIds(attentionMask).to(tokens.device) + PositionOffset;
-        return (tokens + embed_positions.call(positions)).MoveToOuterDisposeScope();
+        using var offset = PositionOffset.ToScalar();   // held until the end of the call, as are Scalars' (see there)
+        var positions = PositionIds(attentionMask).to(tokens.device).add(offset, One);
+        return tokens.add(embed_positions.call(positions), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Final LayerNorm (pre-LN models) then project_out (350m).</summary>
@@ -98,7 +100,7 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     public static Tensor PositionIds(Tensor attentionMask)
     {
         var mask = attentionMask.to(ScalarType.Int64);
-        return mask.cumsum(1, ScalarType.Int64) * mask - 1;
+        return mask.cumsum(1, ScalarType.Int64).mul(mask).sub(One);
     }
 
     /// <summary>
@@ -120,7 +122,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         var causal = ones(t, t, ScalarType.Bool, device).tril();                                   // (T, T)
         var keys = attentionMask.to(device).to(ScalarType.Bool).unsqueeze(1).unsqueeze(2);         // (B, 1, 1, T)
         var allowed = causal.unsqueeze(0).unsqueeze(0).logical_and(keys);                          // (B, 1, T, T)
-        var blocked = full(1, 1, 1, 1, float.MinValue, ScalarType.Float32, device);
+        using var lowest = float.MinValue.ToScalar();   // held until the end of the call (see Scalars)
+        var blocked = full(1, 1, 1, 1, lowest, ScalarType.Float32, device);
         return where(allowed, zeros(1, ScalarType.Float32, device), blocked).MoveToOuterDisposeScope();
     }
 

@@ -2,6 +2,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static OptNeurons.Runtime.Scalars;
 
 namespace OptNeurons.Model;
 
@@ -44,16 +45,17 @@ public sealed class OptDecoderLayer : nn.Module<Tensor, Tensor?, Tensor>
         Tensor y;
         if (preLayerNorm)
         {
-            var h = x + Drop(self_attn.call(self_attn_layer_norm.call(x), additiveMask));   // pre-LN: 125m, 1.3b, … 66b
+            // Residual additions take a held alpha (see Scalars).
+            var h = x.add(Drop(self_attn.call(self_attn_layer_norm.call(x), additiveMask)), One);   // pre-LN: 125m, 1.3b, … 66b
             var neurons = hook_mlp_post.call(fc1.call(final_layer_norm.call(h)).relu());   // (B, T, F)
-            y = h + Drop(fc2.call(neurons));
+            y = h.add(Drop(fc2.call(neurons)), One);
         }
         else
         {
             // 350m applies LayerNorm AFTER each sub-block; the FFN residual is the post-attention-LN output.
-            var h = self_attn_layer_norm.call(x + Drop(self_attn.call(x, additiveMask)));
+            var h = self_attn_layer_norm.call(x.add(Drop(self_attn.call(x, additiveMask)), One));
             var neurons = hook_mlp_post.call(fc1.call(h).relu());
-            y = final_layer_norm.call(h + Drop(fc2.call(neurons)));
+            y = final_layer_norm.call(h.add(Drop(fc2.call(neurons)), One));
         }
         return y.MoveToOuterDisposeScope();
     }

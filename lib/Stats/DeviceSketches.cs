@@ -1,5 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using OptNeurons.Runtime;
+using static OptNeurons.Runtime.Scalars;
 
 namespace OptNeurons.Stats;
 
@@ -65,11 +67,12 @@ internal sealed class DeviceSketches : IDisposable
             int f1 = f0 + 1;
             for (long size = fired[f0] + k; f1 < neurons && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
             using var scope = NewDisposeScope();
+            using var c = new ScalarScope();   // every Scalar held until the step ends (see Scalars)
             int w = f1 - f0;
             // Each active (token j, neuron f) of the block as j·w + f: below N·w, at most N·F < 2^62.
             var events = active.narrow(1, f0, w).reshape(-1).nonzero().squeeze(1);
-            var token = events.div(w, RoundingMode.floor);
-            var neuron = events.remainder(w);
+            var token = events.div(c[w], RoundingMode.floor);
+            var neuron = events.remainder(c[w]);
             for (int o = 0; o < sketches.Length; o++)
                 sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Ranks[o], keys.Distinct[o]);
             f0 = f1;
@@ -85,6 +88,7 @@ internal sealed class DeviceSketches : IDisposable
     void MergeBlock(int row0, int width, Tensor token, Tensor neuron, Tensor ranks, Tensor distinct)
     {
         using var scope = NewDisposeScope();
+        using var c = new ScalarScope();   // every Scalar held until the merge ends (see Scalars)
         long k = Capacity;
         var keyBlock = keys.narrow(0, row0, width).view(-1);
         var countBlock = counts.narrow(0, row0, width).view(-1);
@@ -94,13 +98,13 @@ internal sealed class DeviceSketches : IDisposable
         using (var stage = NewDisposeScope())
         {
             var rank = ranks.index_select(0, token);
-            var exists = rank.ge(0);   // tokens too close to a sequence's start end no n-gram of this order
+            var exists = rank.ge(Zero);   // tokens too close to a sequence's start end no n-gram of this order
             rank = rank.masked_select(exists);
             if (rank.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
             // Ranks order like keys; f < width < 2^31 and rank < s ≤ N < 2^31, so f·s + rank < 2^62.
             long s = distinct.shape[0];
-            var (code, _, n) = (neuron.masked_select(exists) * s + rank).unique(sorted: true, return_counts: true);
-            (batchF, batchKey, batchCount) = (code.div(s, RoundingMode.floor), distinct.index_select(0, code.remainder(s)), n!);
+            var (code, _, n) = neuron.masked_select(exists).mul(c[s]).add(rank, One).unique(sorted: true, return_counts: true);
+            (batchF, batchKey, batchCount) = (code.div(c[s], RoundingMode.floor), distinct.index_select(0, code.remainder(c[s])), n!);
             stage.MoveToOuter(batchF, batchKey, batchCount);
         }
 
@@ -110,17 +114,17 @@ internal sealed class DeviceSketches : IDisposable
         {
             // Used slots as indices f·K + i, increasing: (neuron, key) order, as each row's used slots are key-sorted.
             var slots = countBlock.nonzero().squeeze(1);
-            var allF = cat([slots.div(k, RoundingMode.floor), batchF]);
+            var allF = cat([slots.div(c[k], RoundingMode.floor), batchF]);
             var allKey = cat([keyBlock.index_select(0, slots), batchKey]);
             var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), batchCount]);
             // Keys (up to 51 bits) are replaced by their rank among the step's u distinct keys: u ≤ width·K + s, where
             // width·K ≤ R·K < 2^31 (NgramSketch.CheckSize) and s < 2^31, so u < 2^32 and f·u + rank < 2^31·2^32 = 2^63.
             var space = allKey.unique(sorted: true).output;
             long u = space.shape[0];
-            var (code, inverse, _) = (allF * u + searchsorted(space, allKey)).unique(sorted: true, return_inverse: true);
-            count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, allCount, 1);
-            mf = code.div(u, RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
-            mk = space.index_select(0, code.remainder(u));
+            var (code, inverse, _) = allF.mul(c[u]).add(searchsorted(space, allKey), One).unique(sorted: true, return_inverse: true);
+            count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, allCount, One);
+            mf = code.div(c[u], RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
+            mk = space.index_select(0, code.remainder(c[u]));
             stage.MoveToOuter(mf, mk, count);
         }
 
@@ -132,24 +136,24 @@ internal sealed class DeviceSketches : IDisposable
         {
             var m = bincount(mf, minlength: width);
             var start = m.cumsum(0) - m;
-            var byCount = (mf * CountLimit + (CountLimit - 1 - count)).sort().Values;
-            var kth = (CountLimit - 1) - byCount.remainder(CountLimit).index_select(0, (start + k).clamp_max(byCount.shape[0] - 1));
-            cut = where(m.gt(k), kth, zeros_like(kth));
+            var byCount = mf.mul(c[CountLimit]).sub(count).add(c[CountLimit - 1], One).sort().Values;
+            var kth = byCount.remainder(c[CountLimit]).index_select(0, start.add(c[k], One).clamp_max(c[byCount.shape[0] - 1])).neg().add(c[CountLimit - 1], One);
+            cut = where(m.gt(c[k]), kth, zeros_like(kth));
             stage.MoveToOuter(cut);
         }
 
         // 4. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
         var left = count - cut.index_select(0, mf);
-        var keep = left.gt(0);
+        var keep = left.gt(Zero);
         var keptF = mf.masked_select(keep);
         var kept = bincount(keptF, minlength: width);
         var position = arange(keptF.shape[0], ScalarType.Int64, keptF.device) - (kept.cumsum(0) - kept).index_select(0, keptF);
-        var slot = keptF * k + position;
-        keyBlock.fill_(-1L);
-        countBlock.fill_(0);
+        var slot = keptF.mul(c[k]).add(position, One);
+        keyBlock.fill_(MinusOne);
+        countBlock.fill_(Zero);
         keyBlock.index_copy_(0, slot, mk.masked_select(keep));
         countBlock.index_copy_(0, slot, left.masked_select(keep).to(ScalarType.Int32));
-        errors.narrow(0, row0, width).add_(cut);
+        errors.narrow(0, row0, width).add_(cut, One);
     }
 
     /// <summary>A host copy, as the host path would hold it (lengths recovered from the counts).</summary>

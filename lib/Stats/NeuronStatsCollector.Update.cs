@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using static OptNeurons.Runtime.Scalars;
 
 namespace OptNeurons.Stats;
 
@@ -92,9 +93,9 @@ public sealed partial class NeuronStatsCollector
         if (whole > 0)
         {
             var blocks = mask.narrow(0, 0, whole).view([whole / ExactInByte, ExactInByte, .. mask.shape[1..]]);
-            target.add_(blocks.sum(1L, type: ScalarType.Byte).sum(0L, type: target.dtype));
+            target.add_(blocks.sum(1L, type: ScalarType.Byte).sum(0L, type: target.dtype), One);   // a held alpha: see Scalars
         }
-        if (rows > whole) target.add_(mask.narrow(0, whole, rows - whole).sum(0L, type: ScalarType.Byte));
+        if (rows > whole) target.add_(mask.narrow(0, whole, rows - whole).sum(0L, type: ScalarType.Byte), One);
     }
 
     /// <summary>Refuses activations with a negative or NaN value: they are not the output of a ReLU.</summary>

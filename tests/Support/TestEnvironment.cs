@@ -2,6 +2,14 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using OptNeurons.Workbook;
 
+// Test classes run one at a time. TorchSharp frees the temporary Scalars it makes for numbers (and for the alpha of
+// tensor + tensor) in their finalizers, and nothing keeps one alive during the native call it is passed to; a garbage
+// collection that another thread starts during that call can free it while LibTorch reads it (OptNeurons.Runtime.Scalars
+// measures this). The library holds its own Scalars on its per-batch paths, but test code is full of numbers passed to
+// TorchSharp, and tests running side by side on other threads start such collections all the time: run in parallel,
+// the suite failed on an alpha that LibTorch read as a floating-point number.
+[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
+
 namespace OptNeurons.Tests.Support;
 
 static class TestEnvironment
