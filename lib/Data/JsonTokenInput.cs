@@ -29,7 +29,7 @@ public sealed record JsonTokenInput(IReadOnlyList<long[]> Rows, IReadOnlyList<lo
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("input_ids", out var idsElement))
-                throw new InvalidDataException($"{path}: expected an object with \"input_ids\": [[token ids], …].");
+                throw new InvalidDataException($"{path}: expected an object with \"input_ids\": [[token ids], …]; {Found(doc.RootElement)}.");
             var ids = ReadRows(idsElement, path, "input_ids");
             if (!doc.RootElement.TryGetProperty("attention_mask", out var maskElement))
                 return new JsonTokenInput(ids, ids.Select(r => Enumerable.Repeat(1L, r.Length).ToArray()).ToList());
@@ -45,6 +45,17 @@ public sealed record JsonTokenInput(IReadOnlyList<long[]> Rows, IReadOnlyList<lo
             }
             return new JsonTokenInput(ids, mask);
         }
+    }
+
+    /// <summary>What the file holds instead, and the one near miss worth naming: a reference fixture's inputs.json.</summary>
+    static string Found(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return $"found a JSON {root.ValueKind.ToString().ToLowerInvariant()}";
+        var keys = root.EnumerateObject().Select(p => $"\"{p.Name}\"").ToList();
+        var found = keys.Count == 0 ? "found an empty object" : $"found {string.Join(", ", keys)}";
+        return root.TryGetProperty("batch", out var batch) && batch.ValueKind == JsonValueKind.Object && batch.TryGetProperty("input_ids", out _)
+            ? found + " (a reference fixture's expected/inputs.json: its \"batch\" object is such an input)"
+            : found;
     }
 
     static List<long[]> ReadRows(JsonElement element, string path, string key)

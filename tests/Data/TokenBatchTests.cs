@@ -46,6 +46,13 @@ public class TokenBatchTests
         Assert.Contains(path, e.Message);
         Assert.Contains("row 0 has 2 input_ids but 1 attention_mask", e.Message);
         File.WriteAllText(path, """{"tokens": [[2, 5]]}""");
-        Assert.Contains("\"input_ids\"", Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
+        Assert.Equal($"{path}: expected an object with \"input_ids\": [[token ids], …]; found \"tokens\".",
+                     Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
+        File.WriteAllText(path, """[[2, 5]]""");
+        Assert.EndsWith("; found a JSON array.", Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
+        var fixtureInputs = Path.Combine(Fixtures.TinyPreLn, "expected", "inputs.json");
+        var near = Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(fixtureInputs)).Message;
+        Assert.Contains("""; found "batch", "stats_sequences", """, near);
+        Assert.EndsWith("""(a reference fixture's expected/inputs.json: its "batch" object is such an input).""", near);
     }
 }
