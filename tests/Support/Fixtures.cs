@@ -78,15 +78,7 @@ public static class Fixtures
             files = [.. files, .. index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!).Distinct()];
         }
         var dir = new TempDirectory();
-        foreach (var f in files.Append("config.json")) File.Copy(Path.Combine(fixture, f), Path.Combine(dir.Path, f));
-        return dir;
-    }
-
-    /// <summary>opt-tiny-pre-ln with only the named weight files: one layout.</summary>
-    public static TempDirectory FixtureLayout(params string[] weightFiles)
-    {
-        var dir = new TempDirectory();
-        foreach (var f in weightFiles.Append("config.json")) File.Copy(Path.Combine(TinyPreLn, f), Path.Combine(dir.Path, f));
+        CheckpointWriter.CopySubset(fixture, dir.Path, "", [.. files]);
         return dir;
     }
 }
