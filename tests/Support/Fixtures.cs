@@ -6,8 +6,8 @@ namespace OptNeurons.Tests.Support;
 
 /// <summary>
 /// The reference fixtures: tiny OPT checkpoints with logits, activations and counts from an independent implementation.
-/// Every folder in tests/Fixtures is one; so is every folder of a <c>shared/fixtures</c> found beside the repository
-/// (or above it), and of <c>$OPTNEURONS_FIXTURES</c>, so that a new fixture dropped there is checked by every test
+/// Every folder in tests/Fixtures is one; so is every folder of a <c>shared/fixtures</c> beside the repository, and of
+/// <c>$OPTNEURONS_FIXTURES</c>, so that a new fixture dropped there is checked by every test
 /// that takes <see cref="All"/> without a change to the code.
 /// </summary>
 public static class Fixtures
@@ -38,16 +38,12 @@ public static class Fixtures
     static Dictionary<string, string> Discover()
     {
         var all = ReferenceFixture.FoldersIn(Root).ToDictionary(d => Path.GetFileName(d), d => d);
-        var shared = AncestorsOf(AppContext.BaseDirectory).Select(d => Path.Combine(d, "shared", "fixtures")).FirstOrDefault(Directory.Exists);
+        var repo = OptNeurons.Notebooks.NotebookRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var shared = repo is null ? null : Path.GetFullPath(Path.Combine(repo, "..", "shared", "fixtures"));
         foreach (var (prefix, root) in new[] { ("shared/", shared), ("env/", Environment.GetEnvironmentVariable(FixturesVariable)) })
             if (!string.IsNullOrEmpty(root))
                 foreach (var dir in ReferenceFixture.FoldersIn(root)) all[prefix + Path.GetFileName(dir)] = dir;
         return all;
-    }
-
-    static IEnumerable<string> AncestorsOf(string directory)
-    {
-        for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent) yield return d.FullName;
     }
 
     /// <summary>A fixture by label (see <see cref="All"/>); the default is the one HuggingFace's code computed.</summary>
