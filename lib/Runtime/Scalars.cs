@@ -5,7 +5,7 @@ namespace OptNeurons.Runtime;
 /// <summary>
 /// Scalars held for the life of the process, for the TorchSharp calls that run on every batch.
 /// <para>
-/// Where TorchSharp takes a Scalar and is given a number, and where it adds or subtracts two tensors (alpha = 1), it
+/// Where TorchSharp takes a Scalar and is given a number, and where it adds two tensors (its alpha = 1), it
 /// makes a temporary Scalar that only its finalizer frees, and nothing keeps that temporary alive while the native call
 /// it was passed to runs. A garbage collection started by another thread (a read-ahead worker, a notebook kernel,
 /// parallel tests) can then free it before LibTorch has read it, and by then the memory may hold another value.
@@ -22,7 +22,7 @@ namespace OptNeurons.Runtime;
 /// </summary>
 public static class Scalars
 {
-    /// <summary>1: the alpha of <c>add</c>, <c>add_</c>, <c>sub</c> and <c>sub_</c>.</summary>
+    /// <summary>1: the alpha of <c>add</c> and <c>add_</c> (TorchSharp's <c>sub</c> of two tensors takes none).</summary>
     public static Scalar One { get; } = Held(1);
     public static Scalar Zero { get; } = Held(0);
     public static Scalar MinusOne { get; } = Held(-1);

@@ -137,7 +137,8 @@ internal sealed class DeviceSketches : IDisposable
             var m = bincount(mf, minlength: width);
             var start = m.cumsum(0) - m;
             var byCount = mf.mul(c[CountLimit]).sub(count).add(c[CountLimit - 1], One).sort().Values;
-            var kth = byCount.remainder(c[CountLimit]).index_select(0, start.add(c[k], One).clamp_max(c[byCount.shape[0] - 1])).neg().add(c[CountLimit - 1], One);
+            var kthReversed = byCount.remainder(c[CountLimit]).index_select(0, start.add(c[k], One).clamp_max(c[byCount.shape[0] - 1]));
+            var kth = kthReversed.neg().add(c[CountLimit - 1], One);   // 2^31 - 1 - count back to the count
             cut = where(m.gt(c[k]), kth, zeros_like(kth));
             stage.MoveToOuter(cut);
         }
