@@ -95,19 +95,45 @@ public sealed class ReferenceFixture
     static long[] Shape(Json manifest, JsonElement files, string file) =>
         Get(Get(files, file, manifest), "shape", manifest).EnumerateArray().Select(e => e.GetInt64()).ToArray();
 
-    /// <summary>A little-endian float32 file, as the manifest describes it, checked against the manifest's shape.</summary>
+    /// <summary>
+    /// A raw array file as the manifest describes it (dtype float32, float64, float16 or bfloat16; byte order little
+    /// or big; both optional, float32 and little by default), checked against the manifest's shape, widened to float32.
+    /// </summary>
     static float[] Floats(string dir, Json manifest, JsonElement files, string file)
     {
         var path = Path.Combine(dir, file);
-        var bytes = File.ReadAllBytes(path);
+        var entry = Get(files, file, manifest);
         var shape = Shape(manifest, files, file);
-        long expected = shape.Aggregate(1L, (a, b) => a * b) * sizeof(float);
+        string dtype = Optional(entry, "dtype") ?? "float32", order = Optional(entry, "byte_order") ?? "little";
+        int width = dtype switch
+        {
+            "float32" => 4, "float64" => 8, "float16" or "bfloat16" => 2,
+            _ => throw new InvalidDataException($"{manifest.Path}: \"{file}\" has dtype \"{dtype}\"; expected float32, float64, float16 or bfloat16."),
+        };
+        if (order is not ("little" or "big"))
+            throw new InvalidDataException($"{manifest.Path}: \"{file}\" has byte_order \"{order}\"; expected little or big.");
+        var bytes = File.ReadAllBytes(path);
+        long expected = shape.Aggregate(1L, (a, b) => a * b) * width;
         if (bytes.Length != expected)
-            throw new InvalidDataException($"{path}: {bytes.Length} bytes, but manifest.json's shape [{string.Join(", ", shape)}] needs {expected} (float32).");
-        var values = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+            throw new InvalidDataException($"{path}: {bytes.Length} bytes, but manifest.json's shape [{string.Join(", ", shape)}] in {dtype} needs {expected}.");
+        if (order == "little" != BitConverter.IsLittleEndian)
+            for (int i = 0; i < bytes.Length; i += width) Array.Reverse(bytes, i, width);
+        var values = new float[bytes.Length / width];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = dtype switch
+            {
+                "float32" => BitConverter.ToSingle(bytes, i * 4),
+                "float64" => (float)BitConverter.ToDouble(bytes, i * 8),
+                "float16" => (float)BitConverter.ToHalf(bytes, i * 2),
+                _ => BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(bytes, i * 2) << 16),   // bfloat16: float32's upper half
+            };
         return values;
     }
+
+    static string? Optional(JsonElement entry, string key) =>
+        entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty(key, out var value)
+            ? (value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText())
+            : null;
 
     static long[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
 }

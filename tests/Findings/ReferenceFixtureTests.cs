@@ -54,7 +54,58 @@ public class ReferenceFixtureTests
         var logits = copy.Sub("expected/logits.bin");
         using (var file = File.Open(logits, FileMode.Open)) file.SetLength(1000);
         var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
-        Assert.Equal($"{logits}: 1000 bytes, but manifest.json's shape [4, 12, 4096] needs 786432 (float32).", error.Message);
+        Assert.Equal($"{logits}: 1000 bytes, but manifest.json's shape [4, 12, 4096] in float32 needs 786432.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("float64", "little")]
+    [InlineData("float64", "big")]
+    [InlineData("float16", "little")]
+    [InlineData("bfloat16", "big")]
+    [InlineData("float32", "big")]
+    public void ValuesInOtherDtypesAndByteOrders_ReadAsTheManifestSays(string dtype, string order)
+    {
+        var original = ReferenceFixture.Open(Fixtures.TinyPreLn).Activations;
+        // What each dtype can hold of the original values: the reader must give exactly these back.
+        float[] held = dtype switch
+        {
+            "float16" => [.. original.Select(v => (float)(Half)v)],
+            "bfloat16" => [.. original.Select(v => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xFFFF0000)))],
+            _ => original,
+        };
+        Assert.True(dtype is "float32" or "float64" || !held.SequenceEqual(original));   // the narrow dtypes do round
+        byte[] Bytes(float v) => dtype switch
+        {
+            "float64" => BitConverter.GetBytes((double)v),
+            "float16" => BitConverter.GetBytes((Half)v),
+            "bfloat16" => BitConverter.GetBytes((ushort)(BitConverter.SingleToInt32Bits(v) >>> 16)),
+            _ => BitConverter.GetBytes(v),
+        };
+        using var copy = CopyOfExpected();
+        File.WriteAllBytes(copy.Sub("expected/activations.bin"),
+            [.. held.SelectMany(v => order == "big" ? Bytes(v).Reverse() : Bytes(v))]);
+        SetActivationsEntry(copy, dtype, order);
+
+        Assert.Equal(held, ReferenceFixture.Open(copy.Path).Activations);
+    }
+
+    [Fact]
+    public void UnknownDtype_IsRefused_NamingTheManifestAndFile()
+    {
+        using var copy = CopyOfExpected();
+        SetActivationsEntry(copy, "int8", "little");
+        var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
+        Assert.Equal($"{copy.Sub("expected/manifest.json")}: \"activations.bin\" has dtype \"int8\"; expected float32, float64, float16 or bfloat16.",
+                     error.Message);
+    }
+
+    static void SetActivationsEntry(TempDirectory copy, string dtype, string order)
+    {
+        var path = copy.Sub("expected/manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["files"]!["activations.bin"]!["dtype"] = dtype;
+        manifest["files"]!["activations.bin"]!["byte_order"] = order;
+        File.WriteAllText(path, manifest.ToJsonString());
     }
 
     [Fact]
