@@ -15,9 +15,9 @@ namespace OptNeurons.Runtime;
 /// never finalized, so it cannot be freed under a running call.
 /// </para>
 /// <para>
-/// The statistics' accumulators and the model's residual additions use these; a value known only at run time is
-/// made with <c>using var s = value.ToScalar()</c>, which holds it until the end of its scope, or, where a computation
-/// needs several, by a <see cref="ScalarScope"/>.
+/// The statistics' accumulators, the model's residual additions and the optimizer step use these; a value known only
+/// at run time is made with <c>using var s = value.ToScalar()</c>, which holds it until the end of its scope, or,
+/// where a computation needs several, by a <see cref="ScalarScope"/>.
 /// </para>
 /// </summary>
 public static class Scalars

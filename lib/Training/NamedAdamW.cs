@@ -17,12 +17,15 @@ public sealed class NamedAdamW : IDisposable
 {
     readonly IReadOnlyList<TrainedParameter> parameters;
     readonly Dictionary<string, (Tensor M, Tensor V)> moments = new(StringComparer.Ordinal);
-    readonly double beta1, beta2, eps, weightDecay;
+    readonly double beta1, beta2, weightDecay;
+    // The constant factors as Scalars held for the optimizer's life, not made implicitly per call (see Runtime.Scalars).
+    readonly Scalar keep1, take1, keep2, take2, epsilon;
 
     public NamedAdamW(IReadOnlyList<TrainedParameter> parameters, double beta1, double beta2, double eps, double weightDecay)
     {
         this.parameters = parameters;
-        (this.beta1, this.beta2, this.eps, this.weightDecay) = (beta1, beta2, eps, weightDecay);
+        (this.beta1, this.beta2, this.weightDecay) = (beta1, beta2, weightDecay);
+        (keep1, take1, keep2, take2, epsilon) = (beta1.ToScalar(), (1 - beta1).ToScalar(), beta2.ToScalar(), (1 - beta2).ToScalar(), eps.ToScalar());
         foreach (var p in parameters)
             moments[p.Name] = (zeros_like(p.Parameter).DetachFromDisposeScope(), zeros_like(p.Parameter).DetachFromDisposeScope());
     }
@@ -36,6 +39,9 @@ public sealed class NamedAdamW : IDisposable
     {
         StepCount++;
         double correction1 = 1 - Math.Pow(beta1, StepCount), correction2 = 1 - Math.Pow(beta2, StepCount);
+        using var decay = (1 - lr * weightDecay).ToScalar();
+        using var unbias2 = Math.Sqrt(correction2).ToScalar();
+        using var stepSize = (-lr / correction1).ToScalar();
         using var noGrad = no_grad();
         foreach (var p in parameters)
         {
@@ -43,11 +49,11 @@ public sealed class NamedAdamW : IDisposable
             if (grad is null) continue;
             using var scope = NewDisposeScope();
             var (m, v) = moments[p.Name];
-            if (p.Decay && weightDecay > 0) p.Parameter.mul_(1 - lr * weightDecay);
-            m.mul_(beta1).add_(grad, alpha: 1 - beta1);
-            v.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            var denominator = v.sqrt().div_(Math.Sqrt(correction2)).add_(eps);   // one temporary: the embedding's is tens of MB
-            p.Parameter.addcdiv_(m, denominator, value: -lr / correction1);
+            if (p.Decay && weightDecay > 0) p.Parameter.mul_(decay);
+            m.mul_(keep1).add_(grad, alpha: take1);
+            v.mul_(keep2).addcmul_(grad, grad, value: take2);
+            var denominator = v.sqrt().div_(unbias2).add_(epsilon);   // one temporary: the embedding's is tens of MB
+            p.Parameter.addcdiv_(m, denominator, value: stepSize);
         }
     }
 
@@ -85,5 +91,6 @@ public sealed class NamedAdamW : IDisposable
     {
         foreach (var (m, v) in moments.Values) { m.Dispose(); v.Dispose(); }
         moments.Clear();
+        foreach (var held in new[] { keep1, take1, keep2, take2, epsilon }) held.Dispose();
     }
 }
