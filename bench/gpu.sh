@@ -19,7 +19,8 @@
 #   --pack       writes the bundle (about 32 MB)
 #   BENCH_LAYERS (24)  BENCH_BATCH (4)  BENCH_LENGTH (2048)  BENCH_SEQUENCES (16)  BENCH_REPEATS (3)  BENCH_WARMUP (1)
 #   BENCH_TOKENS_66B (20000000)  BENCH_DEADLINE (450: seconds for all steps)  PYTHON (a python3 with torch)
-#   BENCH_BUNDLE (.gpu-bundle)
+#   BENCH_BUNDLE (.gpu-bundle)  BENCH_SLOW (30: a measured variant with a run longer than this is not run again, so
+#   one slow variant, such as n-gram summaries never timed on this device, cannot use up the call)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=run
@@ -27,7 +28,7 @@ case "${1:-}" in
   --check) mode=check; shift ;;
   --cpu-smoke) mode=smoke; shift ;;
   --pack) mode=pack; shift ;;
-  -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
   -*) echo "bench/gpu.sh: unknown option $1 (--check, --cpu-smoke, --pack)" >&2; exit 2 ;;
 esac
 bundle=${BENCH_BUNDLE:-.gpu-bundle}
@@ -161,7 +162,8 @@ if [ "$cs_ok" = 1 ]; then
 fi
 if [ "$cs_ok" = 1 ]; then
   timeout -k 10 "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
-    --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" ||
+    --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" \
+    --slow-seconds "${BENCH_SLOW:-30}" ||
     echo "OptNeurons side failed or ran out of time (rc $?)" >&2
 else
   echo "OptNeurons side not run (see 'missing' above); the PyTorch line above is the whole result"

@@ -19,14 +19,16 @@ namespace OptNeurons.Bench;
 static class Measure
 {
     public sealed record Settings(string ModelDir, string IdsPath, string Device, IReadOnlyList<string> Dtypes, int Batch,
-                                  int Repeats, int Warmup, string? Baseline, string? BaselineNote, string Label, string? Projection);
+                                  int Repeats, int Warmup, string? Baseline, string? BaselineNote, string Label, string? Projection,
+                                  double SlowSeconds);
 
     public static Settings Parse(Options o)
     {
         var s = new Settings(o.Required("--model"), o.Required("--ids"), o.String("--device", "cpu"),
             o.String("--dtypes", "float32,bfloat16").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Math.Max(1, o.Int("--batch", 8)), Math.Max(1, o.Int("--repeats", 5)), o.Int("--warmup", 1),
-            o.Optional("--baseline"), o.Optional("--baseline-note") is { Length: > 0 } note ? note : null, o.String("--label", "OPT"), o.Optional("--project"));
+            o.Optional("--baseline"), o.Optional("--baseline-note") is { Length: > 0 } note ? note : null, o.String("--label", "OPT"), o.Optional("--project"),
+            o.Double("--slow-seconds", 0));
         foreach (var d in s.Dtypes) TorchRuntime.ParseDtype(d, "--dtypes");
         return s;
     }
@@ -82,9 +84,9 @@ static class Measure
         var streamedAhead = LayerStreamedEngine.Open(s.ModelDir, device.ToString(), dtype, new StreamingOptions { Residual = ResidualPlace.Device, ReadAhead = true });
         using var streamedAheadCounts = new NeuronStatsCollector(new StatsOptions { TrackPositions = false, NgramOrders = [] }, captured,
                                                                  config.FfnDim, length, config.VocabSize, device);
-        Action[] variants =
+        (string Name, Action Run)[] variants =
         [
-            () =>   // a forward pass alone: what the capture costs without statistics (no hooks, no collector)
+            ("forward pass", () =>   // what the capture costs without statistics (no hooks, no collector)
             {
                 using var _ = inference_mode();
                 foreach (var (ids, mask) in batches)
@@ -92,14 +94,14 @@ static class Measure
                     using var scope = NewDisposeScope();
                     model.Decoder.Run(ids.to(device), mask.to(device), layers);
                 }
-            },
-            () => engine.Run(counts, batches, layers),   // active counts only
-            () => engine.Run(noNgrams, batches, layers), // active and per-position counts: everything but the n-gram summaries
-            () => engine.Run(full, batches, layers),     // default statistics
-            () => streamed.Run(streamedCounts, batches, layers),
-            () => streamedAhead.Run(streamedAheadCounts, batches, layers),
+            }),
+            ("active counts", () => engine.Run(counts, batches, layers)),
+            ("+ per position", () => engine.Run(noNgrams, batches, layers)),   // everything but the n-gram summaries
+            ("default statistics", () => engine.Run(full, batches, layers)),
+            ("streamed, active counts", () => streamed.Run(streamedCounts, batches, layers)),
+            ("streamed, read ahead", () => streamedAhead.Run(streamedAheadCounts, batches, layers)),
         ];
-        var times = Time(s, device, variants);
+        var (times, notes) = Time(s, device, dtype, variants);
 
         clock.Restart();
         var stats = full.Result();
@@ -108,7 +110,7 @@ static class Measure
         foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
         double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
         return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density,
-                              times[3].Zip(times[0], (capture, forward) => capture / forward - 1).ToArray());
+                              times[3].Zip(times[0], (capture, forward) => capture / forward - 1).ToArray(), notes);
     }
 
     /// <summary>
@@ -155,22 +157,36 @@ static class Measure
     /// <summary>
     /// Times each variant <see cref="Settings.Repeats"/> times after <see cref="Settings.Warmup"/> untimed runs, taking
     /// turns (round-robin): a machine's speed drifting during the run then moves every variant alike, and their
-    /// ratios (the statistics' overhead) stay meaningful.
+    /// ratios (the statistics' overhead) stay meaningful. Each run's time goes to stderr as it ends, so a run stopped
+    /// by a time limit still leaves its figures. A run longer than <see cref="Settings.SlowSeconds"/> (when set) is that
+    /// variant's last: its times so far, or this run alone if it was a warm-up, stand for it, and a note says so.
     /// </summary>
-    static List<double>[] Time(Settings s, Device device, Action[] variants)
+    static (List<double>[] Times, List<string> Notes) Time(Settings s, Device device, string dtype, (string Name, Action Run)[] variants)
     {
         var times = variants.Select(_ => new List<double>()).ToArray();
+        var stopped = new bool[variants.Length];
+        var notes = new List<string>();
         for (int i = 0; i < s.Warmup + s.Repeats; i++)
         {
             for (int v = 0; v < variants.Length; v++)
             {
+                if (stopped[v]) continue;
                 var clock = Stopwatch.StartNew();
-                variants[v]();
+                variants[v].Run();
                 Synchronize(device);
-                if (i >= s.Warmup) times[v].Add(clock.Elapsed.TotalSeconds);
+                double seconds = clock.Elapsed.TotalSeconds;
+                bool warmup = i < s.Warmup;
+                Console.Error.WriteLine($"measure: {dtype} {variants[v].Name}: {seconds:F2} s{(warmup ? " (warm-up)" : "")}");
+                if (!warmup || (s.SlowSeconds > 0 && seconds > s.SlowSeconds && times[v].Count == 0)) times[v].Add(seconds);
+                if (s.SlowSeconds > 0 && seconds > s.SlowSeconds && i + 1 < s.Warmup + s.Repeats)
+                {
+                    stopped[v] = true;
+                    notes.Add($"{dtype} {variants[v].Name}: {times[v].Count} run{(times[v].Count == 1 ? "" : "s")} " +
+                              $"({(warmup ? "a warm-up" : "a run")} took {seconds:F1} s, over --slow-seconds {s.SlowSeconds:G})");
+                }
             }
         }
-        return times;
+        return (times, notes);
     }
 
     static void Synchronize(Device device)

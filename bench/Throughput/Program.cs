@@ -7,8 +7,10 @@ using OptNeurons.Runtime;
 //                      --density 0.05 --sequences 8 --length 512 --seed 1]
 //     writes DIR (a random OPT checkpoint, HF safetensors) and FILE ({"input_ids": [[…]]}) unless they exist.
 //   Throughput measure --model DIR --ids FILE [--device cpu --dtypes float32,bfloat16 --batch 8 --threads N
-//                      --repeats 5 --warmup 1 --baseline pytorch.json --baseline-note TEXT]
-//     measures capture throughput, statistics overhead and the GEMM peak, and prints them beside the PyTorch baseline.
+//                      --repeats 5 --warmup 1 --baseline pytorch.json --baseline-note TEXT --label TEXT --project TOKENS
+//                      --slow-seconds S]
+//     measures capture throughput, statistics overhead and the GEMM peak, and prints them beside the PyTorch baseline
+//     (each run's time to stderr as it ends; a variant with a run over S seconds is not run again).
 //   Throughput verify --fixture DIR [--device cpu]
 //     checks the device's numbers on a reference fixture, or on every one in DIR (tests/Fixtures), before anything is timed.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

@@ -15,7 +15,8 @@ static class Report
     /// over forward time − 1 within each turn (the two run back to back, so a drift in the machine's speed cancels).
     /// </summary>
     public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double NoNgrams, double Capture,
-                             double StreamedCounts, double StreamedReadAhead, double FixedCost, double Density, double[] Overheads);
+                             double StreamedCounts, double StreamedReadAhead, double FixedCost, double Density, double[] Overheads,
+                             IReadOnlyList<string> Notes);
 
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
     sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
@@ -73,6 +74,7 @@ static class Report
         foreach (var r in rows)
             o.WriteLine($"  {r.Dtype,-9} TorchSharp {r.GemmDetail}; PyTorch's own BLAS {Cell(baselines.GetValueOrDefault(r.Dtype)?.GemmPeak / 1e9, "N1", " GFLOP/s")}");
         foreach (var (dtype, b) in baselines.Where(kv => kv.Value.Error is not null)) o.WriteLine($"PyTorch {dtype}: {b.Error}");
+        foreach (var note in rows.SelectMany(r => r.Notes)) o.WriteLine($"timed fewer times: {note}");
 
         if (s.Projection is { } projection) Project(o, projection, config, length, tokens, rows, baselines);
     }
