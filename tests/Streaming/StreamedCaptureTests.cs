@@ -68,7 +68,7 @@ public class StreamedCaptureTests
             foreach (var name in Fixtures.All.Keys)
             {
                 data.Add(name, ResidualPlace.Device, null);
-                data.Add(name, ResidualPlace.Disk, 2);
+                data.Add(name, ResidualPlace.Disk, Math.Max(1, Fixtures.Reference(name).ActiveCounts.Count / 2));   // the first half
             }
             return data;
         }
