@@ -45,7 +45,10 @@ public sealed class EmbeddingTable : nn.Module<Tensor, Tensor>
         var rows = table.index_select(0, flat);
         // nn.Embedding(padding_idx) leaves the padding row out of the gradient; the values are the same either way.
         if (paddingIdx is long pad && table.requires_grad && is_grad_enabled())
-            rows = where(flat.eq(pad).unsqueeze(1), rows.detach(), rows);
+        {
+            using var padId = pad.ToScalar();   // held until the end of the call (see Scalars)
+            rows = where(flat.eq(padId).unsqueeze(1), rows.detach(), rows);
+        }
         return rows.view([.. ids.shape, table.shape[1]]).MoveToOuterDisposeScope();
     }
 }
