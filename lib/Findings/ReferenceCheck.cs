@@ -14,11 +14,12 @@ public sealed record LogitsComparison(double MaxAbsDiff, long Tokens, long Value
 /// <summary>One reference fixture checked: what its checkpoint exercises, and how close our numbers come.</summary>
 /// <param name="Fixture">The fixture folder's name.</param>
 /// <param name="Arrangement">The switches its config sets (<see cref="ReferenceCheck.Arrangement"/>).</param>
+/// <param name="Shape">Its sizes (<see cref="ReferenceCheck.Shape"/>).</param>
 /// <param name="Storage">The weights' stored dtype.</param>
 /// <param name="MaxLogitDiff">max |ours − reference| over the logits of the real tokens of its batch.</param>
 /// <param name="Neurons">Neurons counted (layers × ffn).</param>
 /// <param name="CountsDiffering">Neurons whose active-token count differs from the reference's: 0 when we agree.</param>
-public sealed record FixtureAgreement(string Fixture, string Arrangement, string Storage, double MaxLogitDiff, int Neurons, int CountsDiffering);
+public sealed record FixtureAgreement(string Fixture, string Arrangement, string Shape, string Storage, double MaxLogitDiff, int Neurons, int CountsDiffering);
 
 /// <summary>Notebook 00's question: does our OPT compute what HuggingFace's does?</summary>
 public static class ReferenceCheck
@@ -66,10 +67,17 @@ public static class ReferenceCheck
         return string.Join(", ", parts);
     }
 
+    /// <summary>A config's sizes, e.g. "12 layers, d 768 (12 heads), ffn 3072, vocab 50272" for 125m.</summary>
+    public static string Shape(OptConfig config) =>
+        $"{config.NumHiddenLayers} layer{(config.NumHiddenLayers == 1 ? "" : "s")}, d {config.HiddenSize} ({config.NumAttentionHeads} " +
+        $"head{(config.NumAttentionHeads == 1 ? "" : "s")}), ffn {config.FfnDim}, vocab {config.VocabSize}" +
+        (config.HasProjections ? $", embeddings {config.WordEmbedProjDim}" : "");
+
     /// <summary>One row per fixture, for notebooks.</summary>
     public static DataFrame Table(IReadOnlyList<FixtureAgreement> rows) => new(
         new StringDataFrameColumn("fixture", rows.Select(r => r.Fixture)),
         new StringDataFrameColumn("arrangement", rows.Select(r => r.Arrangement)),
+        new StringDataFrameColumn("shape", rows.Select(r => r.Shape)),
         new StringDataFrameColumn("stored as", rows.Select(r => r.Storage)),
         new DoubleDataFrameColumn("max |logit diff|", rows.Select(r => r.MaxLogitDiff)),
         new Int32DataFrameColumn("neurons", rows.Select(r => r.Neurons)),

@@ -68,6 +68,17 @@ public class NotebookHelpersTests
     }
 
     [Fact]
+    public void Shape_GivesTheSizes_AndTheEmbeddingWidthWhereProjected()
+    {
+        var opt125m = new OptNeurons.Model.OptConfig();
+        Assert.Equal("12 layers, d 768 (12 heads), ffn 3072, vocab 50272", ReferenceCheck.Shape(opt125m));
+        Assert.Equal("1 layer, d 1024 (1 head), ffn 4096, vocab 50272, embeddings 512", ReferenceCheck.Shape(opt125m with
+        {
+            NumHiddenLayers = 1, HiddenSize = 1024, NumAttentionHeads = 1, FfnDim = 4096, WordEmbedProjDimRaw = 512,
+        }));
+    }
+
+    [Fact]
     public void Expect_ReturnsACheckmark_OrThrowsSayingWhat()
     {
         Assert.Equal("✓ x = 0.5 < 1", Expect.Below(0.5, 1, "x"));

@@ -13,6 +13,16 @@ variants here exercise every other switch a real OPT checkpoint sets, each in th
   opt-tiny-untied   tie_word_embeddings = false with its own lm_head, _remove_final_layer_norm = true (no decoder
                     final norm in a pre-LN model), bfloat16 storage under the newer "dtype" key; sharded safetensors.
 
+and shapes other than 3 layers of 32 × 128 with 4 heads:
+
+  opt-tiny-odd-shapes   2 layers, hidden 48 in 6 heads of 8, ffn 96, a vocabulary of 1001 (not a multiple of 8), and
+                        max_position_embeddings 16, which the longest stats sequence fills; no lm_head stored;
+                        model.safetensors and pytorch_model.bin.
+  opt-tiny-one-layer    a single post-LN layer (its first half is itself), hidden 24 in 2 heads, 40-wide embeddings
+                        that project_in narrows (350m's widens them), float16; "decoder.*" keys with the tied lm_head
+                        stored as well; a sharded pytorch_model.bin.
+  opt-tiny-deep-narrow  7 layers of one 16-wide head, ffn 40, untied head, "decoder.*" keys; sharded safetensors.
+
 The expected values come from the forward pass below: HuggingFace's OPT computation (modeling_opt.py with eager
 attention) written out with torch.nn.functional, in float32 from the stored (rounded) weights. It is checked first
 against opt-tiny-pre-ln's expected values, which HuggingFace's own code computed, and refuses to write anything if
@@ -53,6 +63,17 @@ VARIANTS = {
                              seed=22, prefix="model.decoder.", store_head=True, layouts=["bin-sharded", "safetensors"]),
     "opt-tiny-untied": dict(config={"tie_word_embeddings": False, "_remove_final_layer_norm": True, "dtype": "bfloat16"},
                             seed=24, prefix="model.decoder.", store_head=True, layouts=["safetensors-sharded"]),
+    "opt-tiny-odd-shapes": dict(config={"num_hidden_layers": 2, "hidden_size": 48, "word_embed_proj_dim": 48,
+                                        "num_attention_heads": 6, "ffn_dim": 96, "vocab_size": 1001,
+                                        "max_position_embeddings": 16},
+                                seed=31, prefix="model.decoder.", store_head=False, layouts=["safetensors", "bin"]),
+    "opt-tiny-one-layer": dict(config={"do_layer_norm_before": False, "num_hidden_layers": 1, "hidden_size": 24,
+                                       "word_embed_proj_dim": 40, "num_attention_heads": 2, "ffn_dim": 72,
+                                       "torch_dtype": "float16"},
+                               seed=33, prefix="decoder.", store_head=True, layouts=["bin-sharded"]),
+    "opt-tiny-deep-narrow": dict(config={"num_hidden_layers": 7, "hidden_size": 16, "word_embed_proj_dim": 16,
+                                         "num_attention_heads": 1, "ffn_dim": 40, "tie_word_embeddings": False},
+                                 seed=33, prefix="decoder.", store_head=True, layouts=["safetensors-sharded"]),
 }
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -220,6 +241,9 @@ def dump(path, value):
 
 
 def write_expected(folder, c, w, inputs, note):
+    longest = max(len(s) for s in inputs["stats_sequences"])
+    if longest > c["max_position_embeddings"]:
+        raise SystemExit(f"{folder}: a stats sequence of {longest} tokens exceeds max_position_embeddings")
     ids, mask = torch.tensor(inputs["batch"]["input_ids"]), torch.tensor(inputs["batch"]["attention_mask"])
     with torch.no_grad():
         logits, pre = forward(c, w, ids, mask)

@@ -33,8 +33,8 @@ public class NotebookRunTests(ITestOutputHelper output)
         var check = AllText(notebook).Select(t => Regex.Match(t, @"max \|our logit − HuggingFace's\| = (\S+) <")).Single(m => m.Success);
         Assert.InRange(double.Parse(check.Groups[1].Value, CultureInfo.InvariantCulture), 0, 1e-4);
         // The same check on every arrangement in tests/Fixtures (post-LN with projections, no biases, untied head …).
-        var arrangements = AllText(notebook).Select(t => Regex.Match(t, @"(\d+) arrangements, each within 1e-4")).Single(m => m.Success);
-        Assert.Equal(ReferenceFixture.FoldersIn(Fixtures.Root).Count, int.Parse(arrangements.Groups[1].Value, CultureInfo.InvariantCulture));
+        var fixtures = AllText(notebook).Select(t => Regex.Match(t, @"(\d+) fixtures, each within 1e-4")).Single(m => m.Success);
+        Assert.Equal(ReferenceFixture.FoldersIn(Fixtures.Root).Count, int.Parse(fixtures.Groups[1].Value, CultureInfo.InvariantCulture));
 
         var ipynb = JsonNode.Parse(File.ReadAllText(notebook.IpynbPath))!;
         Assert.Equal(".net-csharp", (string?)ipynb["metadata"]!["kernelspec"]!["name"]);
