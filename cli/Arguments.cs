@@ -49,6 +49,16 @@ sealed class Arguments
         return int.TryParse(text, out var v) && v > 0 ? v : throw new ArgumentException($"option {name} must be a positive integer, got '{text}'.");
     }
 
+    /// <summary>A whole number of at least <paramref name="min"/>, or null when the option is absent.</summary>
+    public long? Long(string name, long min)
+    {
+        var text = Optional(name);
+        if (text is null) return null;
+        return long.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min
+            ? v
+            : throw new ArgumentException($"option {name} must be a whole number of at least {min}, got '{text}'.");
+    }
+
     /// <summary>Call after reading every option: names any option the command does not know.</summary>
     public void RejectUnknown()
     {

@@ -26,7 +26,7 @@ static partial class CaptureCommand
         var corpusName = a.Optional("--data");
         if ((texts.Count > 0 ? 1 : 0) + (json is null ? 0 : 1) + (corpusName is null ? 0 : 1) != 1)
             throw new ArgumentException("give exactly one input: --text FILE..., --json FILE or --data NAME.");
-        long? corpusTokens = a.Optional("--tokens") is { } t ? long.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : null;
+        long? corpusTokens = a.Long("--tokens", 1);
         bool fullLength = a.Flag("--full-length");
         int? batchSize = a.Optional("--batch-size") is null ? null : a.Int("--batch-size", 8);
         var settings = new CaptureSettings
@@ -48,7 +48,7 @@ static partial class CaptureCommand
                 NgramOrders = NgramOrders(a.Optional("--ngram-orders")),
             },
         };
-        long? seed = a.Optional("--seed") is { } s ? long.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null;
+        long? seed = a.Long("--seed", 0);
         string device = a.Optional("--device") ?? "auto", dtype = a.Optional("--dtype") ?? "auto";
         bool activations = a.Flag("--activations"), logits = a.Flag("--logits"), streamed = a.Flag("--streamed");
         int? maxLengthArg = a.Optional("--max-length") is null ? null : a.Int("--max-length", 1);
@@ -59,6 +59,10 @@ static partial class CaptureCommand
             Shard = a.Optional("--shard") is { } shard ? ShardSpec.Parse(shard) : ShardSpec.Whole, Restart = a.Flag("--restart"), Log = Console.Error,
         };
         a.RejectUnknown();
+        foreach (var (option, path) in texts.Select(f => ("--text", f)).Append(("--json", json ?? "")))
+            if (path.Length > 0 && !File.Exists(path))
+                throw new ArgumentException($"{option}: '{path}' is not a file{(Directory.Exists(path) ? " (it is a folder; give the files in it)" : "")}.");
+        if (maxLengthArg < 2) throw new ArgumentException($"--max-length {maxLengthArg} leaves no room for a token after </s>; give at least 2.");
         if (!streamed && (budget is not null || rawArgs.Any(r => r is "--residual" or "--spill" or "--residual-dtype")))
             throw new ArgumentException("--memory-budget, --residual, --spill and --residual-dtype apply to --streamed captures only.");
         if (streamed && (activations || logits))
@@ -71,6 +75,9 @@ static partial class CaptureCommand
         if (maxLength > engine.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {engine.Config.MaxPositionEmbeddings}.");
         JsonTokenInput? input = json is null ? null : JsonTokenInput.Load(json);
+        if (input?.Sequences.Select((row, i) => (Row: i, row.Length)).FirstOrDefault(r => r.Length > maxLength) is { Length: > 0 } tooLong)
+            throw new ArgumentException($"--max-length {maxLength}: row {tooLong.Row} of {json} has {tooLong.Length} real tokens, and --json rows are " +
+                                        "counted whole, not cut into windows; give a --max-length of at least its longest row.");
         var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.WholeCorpus);
         var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
         var data = json is not null ? $"json:{Path.GetFullPath(json)}"

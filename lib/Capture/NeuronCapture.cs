@@ -27,7 +27,7 @@ public sealed record CaptureSettings
         if (sequences.Count == 0) throw new ArgumentException("there are no sequences to capture.", nameof(sequences));
         int layers = LayerCount ?? config.NumHiddenLayers;
         if (layers < 1 || layers > config.NumHiddenLayers)
-            throw new ArgumentOutOfRangeException(nameof(LayerCount), layers, $"LayerCount must be in 1..{config.NumHiddenLayers}.");
+            throw new ArgumentException($"cannot capture the first {layers} layers of a model with {config.NumHiddenLayers}: the layer count must be 1 to {config.NumHiddenLayers}.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
         if (ChunkSize is { } c && (c < 1 || c % BatchSize != 0))
             throw new ArgumentException($"ChunkSize {c} must be a positive multiple of BatchSize {BatchSize}, so chunks split no batch.");

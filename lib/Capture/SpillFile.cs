@@ -15,9 +15,16 @@ internal sealed class SpillFile : ResidualStore
 
     public SpillFile(string directory, Device device, ScalarType compute, ScalarType storage) : base(device, compute, storage)
     {
-        Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, $"optneurons-residual-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
-        file = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            file = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the residual's spill file in '{directory}' ({e.Message.TrimEnd('.')}).", e);
+        }
     }
 
     public string Path { get; }

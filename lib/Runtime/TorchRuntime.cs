@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,17 +45,24 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>"auto" picks CUDA when available, else CPU; otherwise any device string torch understands.</summary>
+    /// <summary>"auto" picks CUDA when available, else CPU; otherwise "cpu", "cuda" or "cuda:N", checked against this machine.</summary>
     public static Device ResolveDevice(string? requested = "auto")
     {
         Initialize();
         if (string.IsNullOrEmpty(requested) || requested == "auto")
             return cuda.is_available() ? CUDA : CPU;
-        var device = new Device(requested);
-        if (device.type == DeviceType.CUDA && !cuda.is_available())
+        var name = requested.ToLowerInvariant();   // torch.Device accepts any case, and Device.ToString() round-trips
+        int index = -1;
+        bool known = name is "cpu" or "cuda" ||
+                     name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out index);
+        if (!known)
+            throw new ArgumentException($"unknown device '{requested}'; expected auto, cpu, cuda or cuda:N (N = 0, 1, …).");
+        if (name != "cpu" && !cuda.is_available())
             throw new ArgumentException($"Device '{requested}' was requested but CUDA is not available in this build or machine " +
                                         "(build with -p:TorchBackend=cuda on a machine with an NVIDIA driver).");
-        return device;
+        if (index >= cuda.device_count())
+            throw new ArgumentException($"Device '{requested}' was requested but this machine has {cuda.device_count()} CUDA device(s), numbered from 0.");
+        return new Device(name);
     }
 
     /// <summary>

@@ -114,9 +114,27 @@ public class CaptureCommandTests
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--batch-size", "0" }, "--batch-size must be a positive integer")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--colour", "red" }, "unknown option(s): --colour")]
     [InlineData(new[] { "--out", "o", "--json", "x" }, "option --model is required")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--json", "x", "--seed", "abc" }, "option --seed must be a whole number of at least 0, got 'abc'")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--data", "sdk-docs", "--tokens", "0" }, "option --tokens must be a whole number of at least 1")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--json", "no-such.json" }, "--json: 'no-such.json' is not a file.")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--text", "a-missing.txt" }, "--text: 'a-missing.txt' is not a file.")]
+    [InlineData(new[] { "--model", "m", "--out", "o", "--text", "Fixtures" }, "is not a file (it is a folder; give the files in it)")]
     public void BadArguments_AreNamed(string[] args, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => CaptureCommand.Run(args));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void MaxLength_MustHoldATokenAfterBos_AndEveryJsonRow()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.Sub("batch.json");
+        File.WriteAllText(input, """{"input_ids": [[2, 10, 11, 12, 13], [2, 20]]}""");
+        string Refusal(string maxLength) => Assert.Throws<ArgumentException>(() => CaptureCommand.Run(
+            ["--model", Fixtures.TinyPreLn, "--json", input, "--out", dir.Sub("out"), "--max-length", maxLength])).Message;
+        Assert.Equal("--max-length 1 leaves no room for a token after </s>; give at least 2.", Refusal("1"));
+        Assert.StartsWith($"--max-length 4: row 0 of {input} has 5 real tokens", Refusal("4"));
+        Assert.Equal(0, CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", dir.Sub("out"), "--max-length", "5"]));
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using OptNeurons.Runtime;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace OptNeurons.Tests.Runtime;
 
@@ -33,6 +34,42 @@ public class TorchRuntimeTests
         bool mapped = (Marshal.ReadInt64(block, -8) & 2) != 0;
         free(block);
         Assert.False(mapped, "A 32 MiB block was mapped on its own: glibc's mmap should be off after Initialize.");
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("CPU")]
+    public void ResolveDevice_TakesTheCpuInAnyCase_AndADevicesOwnName(string name)
+    {
+        var cpu = TorchRuntime.ResolveDevice(name);
+        Assert.Equal(DeviceType.CPU, cpu.type);
+        Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice(cpu.ToString()).type);
+    }
+
+    [Theory]
+    [InlineData("tpu")]
+    [InlineData("cuda:x")]
+    [InlineData("cuda:-1")]
+    [InlineData("cpu:0:1")]
+    public void ResolveDevice_RefusesWhatIsNoDevice_SayingWhatIs(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice(name));
+        Assert.Equal($"unknown device '{name}'; expected auto, cpu, cuda or cuda:N (N = 0, 1, …).", error.Message);
+    }
+
+    [Fact]
+    public void ResolveDevice_RefusesCuda_WhereThereIsNone()
+    {
+        if (torch.cuda.is_available())
+        {
+            var error = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice($"cuda:{torch.cuda.device_count()}"));
+            Assert.Contains("CUDA device(s), numbered from 0", error.Message);
+        }
+        else
+        {
+            var error = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("cuda:0"));
+            Assert.Contains("CUDA is not available", error.Message);
+        }
     }
 
     [DllImport("libc")] static extern nint malloc(nint size);

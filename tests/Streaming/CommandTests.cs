@@ -54,6 +54,13 @@ public class CommandTests
         Assert.Contains("need the whole model in memory", Refusal("--streamed", "--logits"));
         Assert.Contains("not i/n", Refusal("--shard", "3/3"));
         Assert.Contains("not a size", Refusal("--streamed", "--memory-budget", "lots"));
+        Assert.Contains("unknown device 'tpu'", Refusal("--device", "tpu"));
+        foreach (string[] mode in new[] { Array.Empty<string>(), ["--streamed"] })
+            Assert.Matches(@"^cannot capture the first 99 layers of a model with \d+: the layer count must be 1 to \d+\.$", Refusal(["--layers", "99", .. mode]));
+        var blocked = dir.Sub("a-file");
+        File.WriteAllText(blocked, "");   // a file where the spill folder should be
+        var spill = Assert.Throws<IOException>(() => CaptureCommand.Run(Capture(input, dir.Sub("out"), "--streamed", "--spill", Path.Combine(blocked, "spill"))));
+        Assert.StartsWith($"cannot create the residual's spill file in '{Path.Combine(blocked, "spill")}'", spill.Message);
         Assert.Contains("option --out is required", Assert.Throws<ArgumentException>(() => MergeCommand.Run([dir.Path])).Message);
     }
 }
