@@ -1,3 +1,7 @@
+using OptNeurons.Corpus;
+using OptNeurons.Hub;
+using OptNeurons.Loading;
+using OptNeurons.Runtime;
 using OptNeurons.Workbook;
 
 namespace OptNeurons.Notebooks;
@@ -67,6 +71,11 @@ public static class RunnerCommand
             stderr.WriteLine($"error: no notebooks folder ({notebooks ?? "repository not found"}); pass --notebooks DIR.");
             return 2;
         }
+        if (Preflight(settings, repo ?? notebooks) is { } problem)
+        {
+            stderr.WriteLine($"error: {problem}");
+            return 2;
+        }
         output ??= Path.Combine(repo ?? Directory.GetCurrentDirectory(), "artifacts", "notebooks");
         // Cells see the notebooks folder as their working directory, as they do in VS Code.
         if (setWorkingDirectory) Directory.SetCurrentDirectory(notebooks);
@@ -92,5 +101,28 @@ public static class RunnerCommand
         foreach (var failure in report.Notebooks.Select(n => n.Failure).OfType<CellFailure>())
             stderr.WriteLine($"\nerror: {failure}");
         return report.Succeeded ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The settings as every notebook's set-up cell will read them, checked before any notebook starts, so a mistyped
+    /// option is one line here rather than a failed first cell in each notebook. Null when they are usable.
+    /// </summary>
+    static string? Preflight(IReadOnlyDictionary<string, string> settings, string repoOrNotebooks)
+    {
+        using var _ = EnvironmentScope.Set(settings);
+        try
+        {
+            var read = NotebookSettings.FromEnvironment(repoOrNotebooks);   // the model is located (a hub id downloaded) here
+            Checkpoint.Open(read.ModelDirectory);                      // its config and weight files, not yet its weights
+            TorchRuntime.ResolveDevice(read.Device);
+            if (read.Dtype != "auto") TorchRuntime.ParseDtype(read.Dtype, $"${NotebookSettings.DtypeVariable}");
+            if (read.Corpus is { } corpus && !NamedCorpus.Names.Contains(corpus))
+                return $"unknown corpus '{corpus}'; expected one of: {string.Join(", ", NamedCorpus.Names)}.";
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or NotSupportedException or InvalidOperationException or HubException)
+        {
+            return e.Message;
+        }
     }
 }

@@ -138,6 +138,23 @@ public class NotebookRunTests(ITestOutputHelper output)
         Assert.True(File.Exists(temp.Sub("out/01-broken.ipynb")));
     }
 
+    [Theory]
+    [InlineData("--device", "tpu", "error: unknown device 'tpu'; expected auto, cpu, cuda or cuda:N (N = 0, 1, …).")]
+    [InlineData("--tokens", "lots", "error: $OPTNEURONS_TOKENS must be an integer, not 'lots'.")]
+    [InlineData("--corpus", "nope", "error: unknown corpus 'nope'; expected one of: sdk-docs, paper-section3")]
+    [InlineData("--model", "/no/such-folder", "/no/such-folder: checkpoint folder does not exist")]
+    public async Task BadSettings_AreRefusedBeforeAnyNotebookRuns(string option, string value, string message)
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "01-would-run.dib"), "#!csharp\n\nvar ran = true;\n");
+        var stderr = new StringWriter();
+        int exit = await RunnerCommand.RunAsync(["--notebooks", temp.Path, "--out", temp.Sub("out"), "--quiet", option, value],
+                                                new StringWriter(), stderr, setWorkingDirectory: false);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.Sub("out")), "no notebook should have run");
+    }
+
     [Fact]
     public async Task FailureInsideAnImport_NamesTheImportedFileAndCell()
     {

@@ -1,0 +1,53 @@
+using OptNeurons.Cli;
+using OptNeurons.Tests.Support;
+
+namespace OptNeurons.Tests.Capture;
+
+/// <summary>The optneurons entry point: a failure the user can fix is one line on stderr and exit code 2.</summary>
+public class CommandLineTests
+{
+    [Fact]
+    public void AModelTheHubCannotGive_IsOneLine_NotACrash()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.Sub("batch.json");
+        File.WriteAllText(input, """{"input_ids": [[2, 10, 11]]}""");
+        var saved = (Environment.GetEnvironmentVariable("HF_HUB_OFFLINE"), Environment.GetEnvironmentVariable("HF_HUB_CACHE"));
+        Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", "1");   // nothing leaves this machine
+        Environment.SetEnvironmentVariable("HF_HUB_CACHE", dir.Sub("hub"));
+        try
+        {
+            var (exit, stderr) = Run("capture", "--model", "someone/no-such-model", "--json", input, "--out", dir.Sub("out"));
+            Assert.Equal(2, exit);
+            Assert.StartsWith("error: ", stderr);
+            Assert.Contains("someone/no-such-model", stderr);
+            Assert.Contains("Offline mode", stderr);
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", saved.Item1);
+            Environment.SetEnvironmentVariable("HF_HUB_CACHE", saved.Item2);
+        }
+    }
+
+    [Fact]
+    public void FileAndArgumentErrors_AreOneLine_AndAnUnknownCommandShowsTheUsage()
+    {
+        var (exit, stderr) = Run("capture", "--model", "/no/such-folder", "--json", Path.Combine(Fixtures.TinyPreLn, "config.json"), "--out", "o");
+        Assert.Equal((2, "error: /no/such-folder: checkpoint folder does not exist; expected a HuggingFace snapshot folder with config.json and weights.\n"),
+                     (exit, stderr.ReplaceLineEndings("\n")));
+
+        (exit, stderr) = Run("frobnicate");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: unknown command 'frobnicate'.", stderr);
+        Assert.Contains("usage: optneurons capture", stderr);
+    }
+
+    static (int Exit, string Stderr) Run(params string[] args)
+    {
+        var stderr = new StringWriter();
+        int exit = CommandLine.Run(args, new StringWriter(), stderr);
+        return (exit, stderr.ToString());
+    }
+}
