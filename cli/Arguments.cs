@@ -42,6 +42,13 @@ sealed class Arguments
 
     public string Required(string name) => Optional(name) ?? throw new ArgumentException($"option {name} is required.");
 
+    /// <summary>A required output folder: created later if missing, refused now if a file has its name.</summary>
+    public string OutputFolder(string name) => CheckOutputFolder(name, Required(name));
+
+    public static string CheckOutputFolder(string name, string path) => File.Exists(path)
+        ? throw new ArgumentException($"{name} '{path}' is a file; give a folder (it is created if missing).")
+        : path;
+
     public int Int(string name, int fallback)
     {
         var text = Optional(name);

@@ -19,7 +19,7 @@ static partial class CaptureCommand
     public static int Run(IReadOnlyList<string> rawArgs)
     {
         var a = new Arguments(rawArgs, Flags, multiValued: new HashSet<string> { "--text" });
-        string modelArg = a.Required("--model"), outDir = a.Required("--out");
+        string modelArg = a.Required("--model"), outDir = a.OutputFolder("--out");
         string revision = a.Optional("--revision") ?? "main";
         var texts = a.All("--text");
         var json = a.Optional("--json");

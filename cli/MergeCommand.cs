@@ -21,7 +21,7 @@ static class MergeCommand
         for (int i = 0; i < args.Count; i++)
         {
             if (args[i] == "--out")
-                output = i + 1 < args.Count ? args[++i] : throw new ArgumentException("option --out needs a value.");
+                output = i + 1 < args.Count ? Arguments.CheckOutputFolder("--out", args[++i]) : throw new ArgumentException("option --out needs a value.");
             else if (args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unknown option(s): {args[i]}.");
             else shards.Add(args[i]);
         }

@@ -16,9 +16,9 @@ static class TrainCommand
                                  there resumes from its last checkpoint (same settings and text required)
           model:    --layers N (4)  --hidden N (128)  --heads N (2)  --ffn N (4 x hidden)  --context T (128)
                     --no-positions (the paper's NoPos model)  --post-ln (OPT-350m's LayerNorm placement)
-          recipe:   --steps N (1000)  --batch-size N (8)  --lr X (2e-3)  --warmup N (80)  --final-lr-fraction X (0.1)
-                    --weight-decay X (0.1)  --decay-positions  --no-decay-embeddings  --dropout X (0.1)  --seed N (1)
-                    --bf16-head (output layer in bfloat16)  --held-out-fraction X (0.05)
+          recipe:   --steps N (1000)  --batch-size N (8)  --lr X (2e-3)  --warmup N (80, at most --steps)
+                    --final-lr-fraction X (0.1)  --weight-decay X (0.1)  --decay-positions  --no-decay-embeddings
+                    --dropout X (0.1)  --seed N (1)  --bf16-head (output layer in bfloat16)  --held-out-fraction X (0.05)
           session:  --checkpoint-every N (200)  --eval-every N (100)  --eval-batches N (8)  --log-every N (10)
                     --threads N (TorchSharp default)  --keep-every N (fp16 snapshots in steps/)  --stop-after-step N
                     --time-budget MINUTES  --final-fp32
@@ -31,15 +31,15 @@ static class TrainCommand
         var a = new Arguments(rawArgs, Flags, multiValued: new HashSet<string> { "--text" });
         var texts = a.All("--text");
         if (texts.Count == 0) throw new ArgumentException("option --text is required.");
-        string outDir = a.Required("--out");
-        int hidden = a.Int("--hidden", 128);
+        string outDir = a.OutputFolder("--out");
+        int hidden = a.Int("--hidden", 128), steps = a.Int("--steps", 1000);
         var settings = new TrainingSettings
         {
             Layers = a.Int("--layers", 4), Hidden = hidden, Heads = a.Int("--heads", 2), FfnDim = a.Int("--ffn", 4 * hidden),
             Context = a.Int("--context", 128), LearnedPositions = !a.Flag("--no-positions"),
             PostLayerNorm = a.Flag("--post-ln"),
-            Steps = a.Int("--steps", 1000), BatchSize = a.Int("--batch-size", 8), PeakLr = Number(a, "--lr", 2e-3),
-            WarmupSteps = NonNegative(a, "--warmup", 80), FinalLrFraction = Number(a, "--final-lr-fraction", 0.1),
+            Steps = steps, BatchSize = a.Int("--batch-size", 8), PeakLr = Number(a, "--lr", 2e-3),
+            WarmupSteps = NonNegative(a, "--warmup", Math.Min(80, steps)), FinalLrFraction = Number(a, "--final-lr-fraction", 0.1),
             WeightDecay = Number(a, "--weight-decay", 0.1), DecayPositionEmbeddings = a.Flag("--decay-positions"),
             DecayTokenEmbeddings = !a.Flag("--no-decay-embeddings"), Dropout = Number(a, "--dropout", 0.1),
             Seed = NonNegative(a, "--seed", 1), Bf16Head = a.Flag("--bf16-head"),

@@ -96,7 +96,7 @@ public sealed record TrainingSettings
         Positive(nameof(CheckpointEvery), CheckpointEvery); Positive(nameof(EvalEvery), EvalEvery); Positive(nameof(EvalBatches), EvalBatches);
         Positive(nameof(LogEvery), LogEvery); Positive(nameof(PlateauEvals), PlateauEvals);
         if (Context < 2) throw new ArgumentException($"training settings: Context must be at least 2 (BOS and one token), got {Context}.");
-        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"training settings: WarmupSteps must be in 0..Steps ({Steps}), got {WarmupSteps}.");
+        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"training settings: {WarmupSteps} warm-up steps (--warmup) do not fit in {Steps} steps (--steps).");
         if (FinalLrFraction is < 0 or > 1) throw new ArgumentException($"training settings: FinalLrFraction must be in [0, 1], got {FinalLrFraction}.");
         if (WeightDecay < 0 || GradClip < 0 || Threads < 0 || KeepEvery < 0 || FfnDim < 0)
             throw new ArgumentException("training settings: WeightDecay, GradClip, Threads, KeepEvery and FfnDim must not be negative.");

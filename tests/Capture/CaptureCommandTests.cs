@@ -119,6 +119,7 @@ public class CaptureCommandTests
     [InlineData(new[] { "--model", "m", "--out", "o", "--json", "no-such.json" }, "--json: 'no-such.json' is not a file.")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--text", "a-missing.txt" }, "--text: 'a-missing.txt' is not a file.")]
     [InlineData(new[] { "--model", "m", "--out", "o", "--text", "Fixtures" }, "is not a file (it is a folder; give the files in it)")]
+    [InlineData(new[] { "--model", "m", "--out", "Fixtures/opt-tiny-pre-ln/config.json", "--json", "x" }, "--out 'Fixtures/opt-tiny-pre-ln/config.json' is a file; give a folder")]
     public void BadArguments_AreNamed(string[] args, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => CaptureCommand.Run(args));
