@@ -50,7 +50,14 @@ public static class NotebookStatistics
         var source = StatsSource.For(modelId, model.Config, data.Description, data.Seed, revision);
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelId));
         var folder = Path.Combine(ProjectCache.Root, "stats", $"{Safe(name)}-{Key(modelDirectory, data, settings)}");
-        return ResumableCapture.Run(new FullModelEngine(model), data.Sequences, settings, source, folder, new ResumableCaptureOptions { Log = log });
+        try
+        {
+            return ResumableCapture.Run(new FullModelEngine(model), data.Sequences, settings, source, folder, new ResumableCaptureOptions { Log = log });
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{e.Message} The folder is a cache: delete {folder} to count these statistics anew.", e);
+        }
     }
 
     /// <summary>
