@@ -56,8 +56,7 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
 
     public void Run(NeuronStatsCollector collector, IReadOnlyList<(Tensor InputIds, Tensor AttentionMask)> batches, int layerCount)
     {
-        if (layerCount < 1 || layerCount > Config.NumHiddenLayers)
-            throw new ArgumentException($"cannot capture the first {layerCount} layers of a model with {Config.NumHiddenLayers}: the layer count must be 1 to {Config.NumHiddenLayers}.");
+        CaptureSettings.CheckLayerCount(layerCount, Config);
         using var _ = inference_mode();
         // Tokens are counted once per batch, in batch order, before any layer runs: as in batch-major capture.
         var counted = batches.Select(b => collector.CountBatch(b.InputIds, b.AttentionMask)).ToList();

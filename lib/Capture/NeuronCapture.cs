@@ -26,12 +26,19 @@ public sealed record CaptureSettings
     {
         if (sequences.Count == 0) throw new ArgumentException("there are no sequences to capture.", nameof(sequences));
         int layers = LayerCount ?? config.NumHiddenLayers;
-        if (layers < 1 || layers > config.NumHiddenLayers)
-            throw new ArgumentException($"cannot capture the first {layers} layers of a model with {config.NumHiddenLayers}: the layer count must be 1 to {config.NumHiddenLayers}.");
+        CheckLayerCount(layers, config);
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
         if (ChunkSize is { } c && (c < 1 || c % BatchSize != 0))
             throw new ArgumentException($"ChunkSize {c} must be a positive multiple of BatchSize {BatchSize}, so chunks split no batch.");
         return this with { LayerCount = layers, MaxLength = MaxLength ?? sequences.Max(s => s.Length) };
+    }
+
+    /// <summary>Refuses a count of first layers to capture that the model does not have.</summary>
+    internal static void CheckLayerCount(int layers, OptConfig config)
+    {
+        if (layers < 1 || layers > config.NumHiddenLayers)
+            throw new ArgumentException($"cannot capture the first {layers} layers of a model with {config.NumHiddenLayers}: " +
+                                        $"the layer count must be 1 to {config.NumHiddenLayers}.");
     }
 }
 
