@@ -156,6 +156,23 @@ public class NotebookRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task SetupWithoutABuild_SaysWhatToBuild()
+    {
+        using var temp = new TempDirectory();
+        File.Copy(Path.Combine(RepoNotebooks, "_setup.dib"), temp.Sub("_setup.dib"));
+        // An editor's kernel finds no OPTNEURONS_BIN and looks for the runner's build, which may not exist yet.
+        File.WriteAllText(temp.Sub("01-unbuilt.dib"),
+            $"#!csharp\n\nEnvironment.SetEnvironmentVariable(\"OPTNEURONS_BIN\", @\"{temp.Sub("no-build")}\");\n\n#!csharp\n\n#!import _setup.dib\n");
+
+        var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = temp.Path, OutputDirectory = temp.Sub("out") });
+
+        var failure = Assert.Single(report.Notebooks).Failure;
+        Assert.NotNull(failure);
+        Assert.Contains($"{temp.Sub("no-build")} holds no OptNeurons.Lib.dll: build it first, in the repository: dotnet build notebooks/runner -c Release",
+                        failure.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FailureInsideAnImport_NamesTheImportedFileAndCell()
     {
         using var temp = new TempDirectory();
