@@ -1,11 +1,10 @@
-using OptNeurons.Hub;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Cli;
 
 /// <summary>
-/// The optneurons commands behind one entry point. Every failure the user can fix (bad arguments, unreadable or
-/// malformed files, a model the hub cannot give) is reported in one line on stderr with exit code 2; anything else is
-/// a bug and keeps its stack trace.
+/// The optneurons commands behind one entry point. Every failure the user can fix (<see cref="UserErrors"/>) is
+/// reported in one line on stderr with exit code 2; anything else is a bug and keeps its stack trace.
 /// </summary>
 static class CommandLine
 {
@@ -27,8 +26,7 @@ static class CommandLine
                 [var unknown, ..] => throw new ArgumentException($"unknown command '{unknown}'."),
             };
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or NotSupportedException
-                                    or UnauthorizedAccessException or InvalidOperationException or HubException)
+        catch (Exception e) when (UserErrors.IsUsersToFix(e))
         {
             stderr.WriteLine($"error: {e.Message}");
             if (e is ArgumentException && e.Message.StartsWith("unknown command", StringComparison.Ordinal)) Usage(stderr, 2);

@@ -1,5 +1,4 @@
 using OptNeurons.Corpus;
-using OptNeurons.Hub;
 using OptNeurons.Loading;
 using OptNeurons.Runtime;
 using OptNeurons.Workbook;
@@ -120,7 +119,7 @@ public static class RunnerCommand
                 return $"unknown corpus '{corpus}'; expected one of: {string.Join(", ", NamedCorpus.Names)}.";
             return null;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or NotSupportedException or InvalidOperationException or HubException)
+        catch (Exception e) when (UserErrors.IsUsersToFix(e))
         {
             return e.Message;
         }
