@@ -60,15 +60,18 @@ public sealed class ReferenceFixture
         using var stats = Read(dir, "stats.json");
         var batch = Get(inputs, "batch");
         var files = Get(manifest, "files");
-        var layers = Get(stats, "layers").EnumerateArray().ToList();
+        // Layers in their own order: by "layer" where each entry names it, else as listed.
+        var layers = Get(stats, "layers").EnumerateArray()
+            .Select((l, i) => (Index: l.ValueKind == JsonValueKind.Object && l.TryGetProperty("layer", out var n) ? n.GetInt32() : i, Entry: l))
+            .OrderBy(l => l.Index).Select(l => l.Entry).ToList();
+        var logits = Values(dir, manifest, files, "logits.bin", ["batch", "seq", "vocab"]);
+        var activations = Values(dir, manifest, files, "activations.bin", ["layer", "batch", "seq", "ffn"]);
         return new ReferenceFixture(Path.GetFullPath(modelDirectory), dir)
         {
             Batch = (Rows(Get(batch, "input_ids", inputs)), Rows(Get(batch, "attention_mask", inputs))),
             StatsSequences = Rows(Get(inputs, "stats_sequences")),
-            Logits = Floats(dir, manifest, files, "logits.bin"),
-            LogitsShape = Shape(manifest, files, "logits.bin"),
-            Activations = Floats(dir, manifest, files, "activations.bin"),
-            ActivationsShape = Shape(manifest, files, "activations.bin"),
+            Logits = logits.Values, LogitsShape = logits.Shape,
+            Activations = activations.Values, ActivationsShape = activations.Shape,
             ActiveCounts = layers.Select(l => Get(l, "active_token_counts", stats).EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray(),
             DeadCounts = layers.Select(l => Get(l, "dead_count", stats).GetInt32()).ToArray(),
             TotalTokens = Get(stats, "total_tokens").GetInt64(),
@@ -92,19 +95,22 @@ public sealed class ReferenceFixture
             ? value
             : throw new InvalidDataException($"{file.Path}: no \"{key}\" where the reference-fixture format has one.");
 
-    static long[] Shape(Json manifest, JsonElement files, string file) =>
-        Get(Get(files, file, manifest), "shape", manifest).EnumerateArray().Select(e => e.GetInt64()).ToArray();
-
     /// <summary>
-    /// A raw array file as the manifest describes it (dtype float32, float64, float16 or bfloat16; byte order little
-    /// or big; both optional, float32 and little by default), checked against the manifest's shape, widened to float32.
+    /// A raw array file as the manifest describes it, in the canonical order <paramref name="dims"/>, row-major,
+    /// widened to float32. The manifest's dtype (float32, float64, float16 or bfloat16), byte_order (little or big),
+    /// layout (row-major or column-major) and dims (any order of <paramref name="dims"/>) are each optional and default
+    /// to float32, little, row-major and the canonical order; the file's size is checked against its shape.
     /// </summary>
-    static float[] Floats(string dir, Json manifest, JsonElement files, string file)
+    static (float[] Values, long[] Shape) Values(string dir, Json manifest, JsonElement files, string file, string[] dims)
     {
         var path = Path.Combine(dir, file);
         var entry = Get(files, file, manifest);
-        var shape = Shape(manifest, files, file);
+        var shape = Get(entry, "shape", manifest).EnumerateArray().Select(e => e.GetInt64()).ToArray();
         string dtype = Optional(entry, "dtype") ?? "float32", order = Optional(entry, "byte_order") ?? "little";
+        string layout = Optional(entry, "layout") ?? "row-major";
+        var stored = entry.TryGetProperty("dims", out var named) && named.ValueKind == JsonValueKind.Array
+            ? named.EnumerateArray().Select(d => d.GetString() ?? "").ToArray()
+            : dims;
         int width = dtype switch
         {
             "float32" => 4, "float64" => 8, "float16" or "bfloat16" => 2,
@@ -112,6 +118,11 @@ public sealed class ReferenceFixture
         };
         if (order is not ("little" or "big"))
             throw new InvalidDataException($"{manifest.Path}: \"{file}\" has byte_order \"{order}\"; expected little or big.");
+        if (layout is not ("row-major" or "column-major"))
+            throw new InvalidDataException($"{manifest.Path}: \"{file}\" has layout \"{layout}\"; expected row-major or column-major.");
+        if (stored.Length != shape.Length || !stored.Order().SequenceEqual(dims.Order()))
+            throw new InvalidDataException($"{manifest.Path}: \"{file}\" has dims [{string.Join(", ", stored)}] for shape " +
+                                           $"[{string.Join(", ", shape)}]; expected the dims {string.Join(", ", dims)}, in any order.");
         var bytes = File.ReadAllBytes(path);
         long expected = shape.Aggregate(1L, (a, b) => a * b) * width;
         if (bytes.Length != expected)
@@ -127,7 +138,35 @@ public sealed class ReferenceFixture
                 "float16" => (float)BitConverter.ToHalf(bytes, i * 2),
                 _ => BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(bytes, i * 2) << 16),   // bfloat16: float32's upper half
             };
-        return values;
+        if (layout == "column-major")   // the same bytes are the row-major array of the reversed shape
+            (shape, stored) = ([.. shape.Reverse()], [.. stored.Reverse()]);
+        var axes = dims.Select(d => Array.IndexOf(stored, d)).ToArray();
+        return (Permute(values, shape, axes), [.. axes.Select(a => shape[a])]);
+    }
+
+    /// <summary>The row-major array whose axis k is axis <paramref name="axes"/>[k] of <paramref name="values"/>.</summary>
+    static float[] Permute(float[] values, long[] shape, int[] axes)
+    {
+        if (axes.Select((a, k) => a == k).All(same => same)) return values;
+        var strides = new long[shape.Length];
+        for (int a = shape.Length - 1, s = 1; a >= 0; s *= (int)shape[a], a--) strides[a] = s;
+        var outShape = axes.Select(a => shape[a]).ToArray();
+        var outStrides = axes.Select(a => strides[a]).ToArray();   // where one step along each output axis goes in the input
+        var result = new float[values.Length];
+        var index = new long[outShape.Length];
+        long source = 0;
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = values[source];
+            for (int k = outShape.Length - 1; k >= 0; k--)   // odometer over the output's indices
+            {
+                source += outStrides[k];
+                if (++index[k] < outShape[k]) break;
+                source -= outStrides[k] * outShape[k];
+                index[k] = 0;
+            }
+        }
+        return result;
     }
 
     static string? Optional(JsonElement entry, string key) =>

@@ -108,6 +108,66 @@ public class ReferenceFixtureTests
         File.WriteAllText(path, manifest.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("row-major", new[] { "batch", "layer", "seq", "ffn" })]
+    [InlineData("row-major", new[] { "ffn", "seq", "batch", "layer" })]
+    [InlineData("column-major", new[] { "layer", "batch", "seq", "ffn" })]
+    [InlineData("column-major", new[] { "seq", "layer", "ffn", "batch" })]
+    public void ValuesInOtherAxisOrders_ReadInTheCanonicalOrder(string layout, string[] dims)
+    {
+        var original = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        var canonical = new[] { "layer", "batch", "seq", "ffn" };
+        // Store the activations with their axes in the order `dims`, in the given layout, as another writer might.
+        using var values = Fixtures.ToTensor(original.Activations, original.ActivationsShape);
+        var axes = dims.Select(d => (long)Array.IndexOf(canonical, d)).ToArray();
+        using var stored = values.permute(axes).contiguous();
+        long[] shape = [.. stored.shape];
+        using var bytes = layout == "column-major" ? stored.permute([.. Enumerable.Range(0, 4).Reverse().Select(i => (long)i)]).contiguous() : stored.clone();
+        using var copy = CopyOfExpected();
+        File.WriteAllBytes(copy.Sub("expected/activations.bin"), [.. bytes.data<float>().ToArray().SelectMany(BitConverter.GetBytes)]);
+        var manifestPath = copy.Sub("expected/manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        var entry = manifest["files"]!["activations.bin"]!;
+        entry["shape"] = new JsonArray([.. shape.Select(n => JsonValue.Create(n))]);
+        entry["dims"] = new JsonArray([.. dims.Select(d => JsonValue.Create(d))]);
+        entry["layout"] = layout;
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var read = ReferenceFixture.Open(copy.Path);
+        Assert.Equal(original.ActivationsShape, read.ActivationsShape);
+        Assert.Equal(original.Activations, read.Activations);
+    }
+
+    [Fact]
+    public void UnknownDims_AreRefused_NamingWhatIsExpected()
+    {
+        using var copy = CopyOfExpected();
+        var path = copy.Sub("expected/manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["files"]!["logits.bin"]!["dims"] = new JsonArray("batch", "position", "vocab");
+        File.WriteAllText(path, manifest.ToJsonString());
+        var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
+        Assert.Equal($"{path}: \"logits.bin\" has dims [batch, position, vocab] for shape [4, 12, 4096]; expected the dims batch, seq, vocab, in any order.",
+                     error.Message);
+    }
+
+    [Fact]
+    public void StatsLayers_AreReadInTheOrderTheyName()
+    {
+        var original = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        using var copy = CopyOfExpected();
+        var path = copy.Sub("expected/stats.json");
+        var stats = JsonNode.Parse(File.ReadAllText(path))!;
+        var layers = stats["layers"]!.AsArray();
+        var reversed = layers.Reverse().Select(l => l!.DeepClone()).ToArray();
+        stats["layers"] = new JsonArray(reversed);
+        File.WriteAllText(path, stats.ToJsonString());
+        var read = ReferenceFixture.Open(copy.Path);
+        Assert.Equal(original.DeadCounts, read.DeadCounts);
+        Assert.Equal(original.ActiveCounts, read.ActiveCounts);
+        Assert.NotEqual(original.DeadCounts[0], original.DeadCounts[^1]);   // so that the order shows
+    }
+
     [Fact]
     public void FolderWithoutExpected_IsNotAFixture()
     {
