@@ -4,7 +4,8 @@ namespace OptNeurons.Cli;
 
 /// <summary>
 /// The optneurons commands behind one entry point. Every failure the user can fix (<see cref="UserErrors"/>) is
-/// reported in one line on stderr with exit code 2; anything else is a bug and keeps its stack trace.
+/// reported in one line on stderr with exit code 2, and so is running out of memory, with what to ask for less of;
+/// anything else is a bug and keeps its stack trace.
 /// </summary>
 static class CommandLine
 {
@@ -32,7 +33,23 @@ static class CommandLine
             if (e is ArgumentException && e.Message.StartsWith("unknown command", StringComparison.Ordinal)) Usage(stderr, 2);
             return 2;
         }
+        catch (Exception e) when (UserErrors.IsOutOfMemory(e))
+        {
+            stderr.WriteLine($"error: {UserErrors.OutOfMemory(e)}");
+            if (MemoryAdvice(args) is { } advice) stderr.WriteLine(advice);
+            return 2;
+        }
     }
+
+    /// <summary>What a command can be asked to need less of.</summary>
+    static string? MemoryAdvice(string[] args) => args.FirstOrDefault() switch
+    {
+        "capture" => "  a capture needs less with a smaller --batch-size; with --streamed and a --memory-budget below the free " +
+                     "memory, which chooses batch and chunk sizes for it; with --residual host or disk; with --layers K; " +
+                     "or with --no-positions and --ngram-orders none, the largest statistics.",
+        "train" => "  training needs less with a smaller --batch-size or --context.",
+        _ => null,
+    };
 
     static int Write(TextWriter w, string text)
     {

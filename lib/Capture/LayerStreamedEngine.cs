@@ -44,6 +44,7 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
         var checkpoint = Checkpoint.Open(directory);
         var target = TorchRuntime.ResolveDevice(device);
         var storage = TorchRuntime.ParseDtype(checkpoint.Config.StorageDtype, $"{directory}/config.json");
+        CheckpointLoader.CheckShapes(checkpoint);   // every layer now, not a missing tensor found layers into a run
         return new LayerStreamedEngine(checkpoint, target, TorchRuntime.ResolveDtype(dtype, storage, target), options);
     }
 

@@ -30,7 +30,27 @@ public sealed record CaptureSettings
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
         if (ChunkSize is { } c && (c < 1 || c % BatchSize != 0))
             throw new ArgumentException($"ChunkSize {c} must be a positive multiple of BatchSize {BatchSize}, so chunks split no batch.");
-        return this with { LayerCount = layers, MaxLength = MaxLength ?? sequences.Max(s => s.Length) };
+        int maxLength = MaxLength ?? sequences.Max(s => s.Length);
+        CheckSequences(sequences, config.VocabSize, maxLength);
+        return this with { LayerCount = layers, MaxLength = maxLength };
+    }
+
+    /// <summary>
+    /// Refuses, before anything is computed or written, a sequence the capture would stop at: an empty one, one longer
+    /// than <paramref name="maxLength"/>, or a token id outside the vocabulary, so that a run never dies hours in and a
+    /// resumable run leaves no job behind for data that was never valid.
+    /// </summary>
+    static void CheckSequences(IReadOnlyList<long[]> sequences, long vocabSize, int maxLength)
+    {
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            var sequence = sequences[i];
+            if (sequence.Length == 0 || sequence.Length > maxLength)
+                throw new ArgumentException($"sequence {i} has {sequence.Length} tokens; a captured sequence has 1 to MaxLength ({maxLength}).");
+            for (int t = 0; t < sequence.Length; t++)
+                if ((ulong)sequence[t] >= (ulong)vocabSize)
+                    throw new ArgumentException($"sequence {i}, position {t}: token id {sequence[t]} is outside the model's vocabulary [0, {vocabSize}).");
+        }
     }
 
     /// <summary>Refuses a count of first layers to capture that the model does not have.</summary>

@@ -35,7 +35,36 @@ public static class CheckpointLoader
         if (readAhead is not null && readAhead.Prefix != prefix)
             throw new ArgumentException($"the tensors read ahead are those under '{readAhead.Prefix}', not '{prefix}'.", nameof(readAhead));
         TorchRuntime.Initialize();
+        var plan = Match(target, checkpoint, prefix);
 
+        using var noGrad = no_grad();
+        foreach (var group in plan.GroupBy(p => p.Source))
+        {
+            using var scope = NewDisposeScope();
+            var first = group.First().Destination;
+            var value = readAhead is null ? checkpoint.Read(group.Key.Name, dtype ?? first.dtype, first.device)
+                                          : readAhead.Tensors[group.Key.Name].to(dtype ?? first.dtype, first.device);
+            foreach (var (_, destination) in group) destination.copy_(value);
+        }
+    }
+
+    /// <summary>
+    /// Checks, before a byte is allocated, that the checkpoint holds exactly the tensors of the model its config
+    /// describes, in their shapes: a config that does not fit its weights (a wrong vocab_size, ffn_dim, layer count, …)
+    /// is one error naming every tensor at fault, not an allocation failure or a mismatch found layers into a run. The
+    /// model is built on the meta device, which gives tensors their shapes and no storage.
+    /// </summary>
+    public static void CheckShapes(Checkpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        TorchRuntime.Initialize();
+        using var shapes = new Model.OptForCausalLM(checkpoint.Config, new Device("meta"), ScalarType.Float32);
+        Match(shapes, checkpoint, "");
+    }
+
+    /// <summary>Pairs every entry of <paramref name="target"/> with its checkpoint tensor, or throws one error listing every problem.</summary>
+    static List<(CheckpointTensor Source, Tensor Destination)> Match(nn.Module target, Checkpoint checkpoint, string prefix)
+    {
         var config = checkpoint.Config;
         var destinations = target.state_dict();
         var missing = new List<string>();
@@ -64,16 +93,7 @@ public static class CheckpointLoader
             .Select(t => $"{t.Name} (in {Path.GetFileName(t.File)})").Order(StringComparer.Ordinal).ToList();
         if (missing.Count + mismatched.Count + unexpected.Count > 0)
             throw new InvalidDataException(Describe(checkpoint, prefix, missing, unexpected, mismatched));
-
-        using var noGrad = no_grad();
-        foreach (var group in plan.GroupBy(p => p.Source))
-        {
-            using var scope = NewDisposeScope();
-            var first = group.First().Destination;
-            var value = readAhead is null ? checkpoint.Read(group.Key.Name, dtype ?? first.dtype, first.device)
-                                          : readAhead.Tensors[group.Key.Name].to(dtype ?? first.dtype, first.device);
-            foreach (var (_, destination) in group) destination.copy_(value);
-        }
+        return plan;
     }
 
     /// <summary>Stored tensors HF's OPTForCausalLM does not use, which a strict load must not call unexpected.</summary>
@@ -85,7 +105,7 @@ public static class CheckpointLoader
     {
         var files = checkpoint.Index is null ? string.Join(", ", checkpoint.Files.Select(Path.GetFileName))
                                              : $"{Path.GetFileName(checkpoint.Index)} -> {string.Join(", ", checkpoint.Files.Select(Path.GetFileName))}";
-        var text = new StringBuilder($"{checkpoint.Directory} ({checkpoint.Layout}: {files}) does not match the model");
+        var text = new StringBuilder($"{checkpoint.Directory} ({checkpoint.Layout}: {files}) does not match the model its config.json describes");
         text.Append(prefix.Length > 0 ? $" under prefix '{prefix}':" : ":");
         void List(string title, List<string> items)
         {

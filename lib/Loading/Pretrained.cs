@@ -30,6 +30,7 @@ public static class Pretrained
         var target = TorchRuntime.ResolveDevice(device);
         var storage = TorchRuntime.ParseDtype(checkpoint.Config.StorageDtype, $"{directory}/config.json");
         var compute = TorchRuntime.ResolveDtype(dtype, storage, target);
+        CheckpointLoader.CheckShapes(checkpoint);
         var model = new OptForCausalLM(checkpoint.Config, target, compute);
         try { CheckpointLoader.Load(model, checkpoint); }
         catch { model.Dispose(); throw; }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using OptNeurons.Hub;
 
 namespace OptNeurons.Runtime;
@@ -7,9 +9,31 @@ namespace OptNeurons.Runtime;
 /// malformed file, a model the hub cannot give), each with a message that names the culprit. Entry points report these
 /// in one line; anything else is a bug and keeps its stack trace.
 /// </summary>
-public static class UserErrors
+public static partial class UserErrors
 {
     public static bool IsUsersToFix(Exception e) =>
         e is ArgumentException or InvalidDataException or IOException or NotSupportedException or UnauthorizedAccessException
             or InvalidOperationException or HubException;
+
+    /// <summary>
+    /// A failed allocation: .NET's own, or libtorch's as TorchSharp rethrows it ("can't allocate memory" from the CPU
+    /// allocator, "out of memory" from CUDA's), whose message is the native error followed by its stack frames.
+    /// </summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException
+        || e is ExternalException && (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+                                      || e.Message.Contains("can't allocate memory", StringComparison.Ordinal));
+
+    /// <summary>
+    /// An allocation failure in one line: the native error without its stack frames, and without the source location and
+    /// failed condition of a libtorch check ("[enforce fail at alloc_cpu.cpp:127] err == 0. ").
+    /// </summary>
+    public static string OutOfMemory(Exception e)
+    {
+        var first = EnforcePrefix().Replace(e.Message.Split('\n', 2)[0].Trim(), "");
+        return first.Contains("out of memory", StringComparison.OrdinalIgnoreCase) ? first : $"out of memory: {first}";
+    }
+
+    [GeneratedRegex(@"^\[enforce fail at [^\]]*\]\s*(?:[^.]*(?:==|!=)[^.]*\.\s*)?")]
+    private static partial Regex EnforcePrefix();
 }

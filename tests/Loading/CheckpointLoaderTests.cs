@@ -136,6 +136,42 @@ public sealed class CheckpointLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AConfigThatDoesNotFitItsWeights_IsRefusedBeforeAnyAllocation()
+    {
+        // vocab_size 2·10^9 would make a 256 GB embedding: the error must come from the shapes, not the allocator.
+        var directory = FixtureWithConfig("huge-vocab", c => c["vocab_size"] = 2_000_000_000);
+        var expected = "shape mismatch (2):\n" +
+                       "    model.decoder.embed_tokens.weight: checkpoint [4096, 32] in model.safetensors, model [2000000000, 32]\n" +
+                       "    lm_head.weight: checkpoint [4096, 32] in model.safetensors, model [2000000000, 32]";
+        var loadError = Assert.Throws<InvalidDataException>(() => Pretrained.Load(directory, "cpu"));
+        Assert.StartsWith($"{directory} (safetensors: model.safetensors) does not match the model its config.json describes:", loadError.Message);
+        Assert.EndsWith(expected, loadError.Message);
+        var streamError = Assert.Throws<InvalidDataException>(() => OptNeurons.Capture.LayerStreamedEngine.Open(directory, "cpu"));
+        Assert.Equal(loadError.Message, streamError.Message);
+    }
+
+    [Fact]
+    public void ALayerMissingAtTheEnd_IsFoundWhenAStreamedCaptureOpens_NotWhenItGetsThere()
+    {
+        var directory = FixtureWithConfig("one-layer-more", c => c["num_hidden_layers"] = 4);
+        var error = Assert.Throws<InvalidDataException>(() => OptNeurons.Capture.LayerStreamedEngine.Open(directory, "cpu"));
+        Assert.Contains("missing from the checkpoint (16):\n    model.decoder.layers.3.", error.Message);
+        Assert.DoesNotContain("shape mismatch", error.Message);
+    }
+
+    /// <summary>opt-tiny-pre-ln's safetensors weights beside its config.json as <paramref name="edit"/> leaves it.</summary>
+    string FixtureWithConfig(string name, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var directory = temp.Sub(name);
+        Directory.CreateDirectory(directory);
+        File.Copy(Path.Combine(Fixture, "model.safetensors"), Path.Combine(directory, "model.safetensors"));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Fixture, "config.json")))!.AsObject();
+        edit(config);
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+        return directory;
+    }
+
+    [Fact]
     public void PrefixWithoutTrailingDot_IsRefused()
     {
         var checkpoint = Checkpoint.Open(Fixture);

@@ -92,6 +92,28 @@ public class ResumeTests
         AssertSameBytes(Bytes(NeuronCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint))), Bytes(restarted));
     }
 
+    [Fact]
+    public void InvalidData_IsRefusedBeforeAnythingIsWritten_SoTheCorrectedRunNeedsNoRestart()
+    {
+        using var dir = new TempDirectory();
+        var engine = Engine(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var output = dir.Sub("out");
+        var outside = sequences.Select(s => (long[])s.Clone()).ToList();
+        outside[9][3] = engine.Config.VocabSize;
+        Assert.Equal($"sequence 9, position 3: token id {engine.Config.VocabSize} is outside the model's vocabulary [0, {engine.Config.VocabSize}).",
+                     Assert.Throws<ArgumentException>(() => ResumableCapture.Run(engine, outside, Settings(), Source(engine.Checkpoint), output)).Message);
+        var tooLong = sequences.Select(s => (long[])s.Clone()).ToList();
+        var settings = Settings();
+        tooLong[4] = [2, .. Enumerable.Repeat(7L, settings.MaxLength!.Value)];
+        Assert.Equal($"sequence 4 has {settings.MaxLength + 1} tokens; a captured sequence has 1 to MaxLength ({settings.MaxLength}).",
+                     Assert.Throws<ArgumentException>(() => ResumableCapture.Run(engine, tooLong, settings, Source(engine.Checkpoint), output)).Message);
+        Assert.False(Directory.Exists(output));
+
+        var fixedRun = ResumableCapture.Run(engine, sequences, settings, Source(engine.Checkpoint), output);   // no --restart needed
+        Assert.Equal(sequences.Sum(s => (long)s.Length), fixedRun.TokenCount);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
