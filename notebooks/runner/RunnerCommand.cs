@@ -112,7 +112,7 @@ public static class RunnerCommand
         try
         {
             var read = NotebookSettings.FromEnvironment(repoOrNotebooks);   // the model is located (a hub id downloaded) here
-            Checkpoint.Open(read.ModelDirectory);                      // its config and weight files, not yet its weights
+            CheckpointLoader.CheckShapes(Checkpoint.Open(read.ModelDirectory));   // config and weight headers agree; no weights read
             TorchRuntime.ResolveDevice(read.Device);
             if (read.Dtype != "auto") TorchRuntime.ParseDtype(read.Dtype, $"${NotebookSettings.DtypeVariable}");
             if (read.Corpus is { } corpus && !NamedCorpus.Names.Contains(corpus))

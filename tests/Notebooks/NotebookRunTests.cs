@@ -156,6 +156,25 @@ public class NotebookRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AModelWhoseConfigDoesNotFitItsWeights_IsRefusedBeforeAnyNotebookRuns()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(Path.Combine(temp.Path, "01-would-run.dib"), "#!csharp\n\nvar ran = true;\n");
+        var model = temp.Sub("model");
+        Directory.CreateDirectory(model);
+        File.Copy(Path.Combine(Fixtures.TinyPreLn, "model.safetensors"), Path.Combine(model, "model.safetensors"));
+        File.WriteAllText(Path.Combine(model, "config.json"),
+                          File.ReadAllText(Path.Combine(Fixtures.TinyPreLn, "config.json")).Replace("\"ffn_dim\": 128", "\"ffn_dim\": 100"));
+        var stderr = new StringWriter();
+        int exit = await RunnerCommand.RunAsync(["--notebooks", temp.Path, "--out", temp.Sub("out"), "--quiet", "--model", model],
+                                                new StringWriter(), stderr, setWorkingDirectory: false);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{model} (safetensors: model.safetensors) does not match the model its config.json describes:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("model.decoder.layers.0.fc1.weight: checkpoint [128, 32] in model.safetensors, model [100, 32]", stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.Sub("out")), "no notebook should have run");
+    }
+
+    [Fact]
     public async Task SetupWithoutABuild_SaysWhatToBuild()
     {
         using var temp = new TempDirectory();
