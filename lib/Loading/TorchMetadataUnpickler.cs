@@ -7,13 +7,14 @@ using static TorchSharp.torch;
 namespace OptNeurons.Loading;
 
 /// <summary>
-/// Unpickles a torch.save <c>data.pkl</c> into descriptors instead of tensors: each storage becomes a
-/// <see cref="StorageRef"/> (archive entry, dtype, length) and each <c>_rebuild_tensor_v2</c> call a <see cref="TensorRef"/>.
-/// No tensor bytes are read.
+/// Unpickles a torch.save state dict (a zip archive's <c>data.pkl</c>, or the main pickle of a legacy file) into
+/// descriptors instead of tensors: each storage becomes a <see cref="StorageRef"/> (key, dtype, length) and each
+/// <c>_rebuild_tensor_v2</c> call a <see cref="TensorRef"/>. No tensor bytes are read.
 /// </summary>
-sealed class TorchMetadataUnpickler(string root) : Unpickler
+sealed class TorchMetadataUnpickler : Unpickler
 {
-    internal sealed record StorageRef(string Entry, ScalarType Dtype, long Elements);
+    /// <summary>A storage by its key: the archive entry <c>&lt;root&gt;data/&lt;key&gt;</c>, or a legacy file's record of that key.</summary>
+    internal sealed record StorageRef(string Key, ScalarType Dtype, long Elements);
     internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Shape, long[] Stride);
 
     static TorchMetadataUnpickler()
@@ -32,12 +33,14 @@ sealed class TorchMetadataUnpickler(string root) : Unpickler
 
     protected override object persistentLoad(object pid)
     {
-        // torch.save pickles each storage as ("storage", torch.<Type>Storage, key, location, numel); its bytes are the
-        // archive entry <root>data/<key>.
-        if (pid is not object[] { Length: 5 } t || t[0] is not "storage")
+        // torch.save pickles each storage as ("storage", torch.<Type>Storage, key, location, numel), and the legacy
+        // format adds a sixth item, view_metadata: None unless the storage is a view of another (PyTorch before 0.4).
+        if (pid is not object[] { Length: 5 or 6 } t || t[0] is not "storage")
             throw new PickleException($"unknown persistent id {pid} (expected a torch storage tuple)");
+        if (t.Length == 6 && t[5] is not null)
+            throw new PickleException("a storage saved as a view of another storage (torch.save before PyTorch 0.4) is not supported");
         var typeName = t[1] switch { ClassDictConstructor c => c.name, string s => s, var other => other?.ToString() ?? "None" };
-        return new StorageRef(root + "data/" + Convert.ToString(t[2], System.Globalization.CultureInfo.InvariantCulture),
+        return new StorageRef(Convert.ToString(t[2], System.Globalization.CultureInfo.InvariantCulture)!,
                               StorageDtype(typeName), Convert.ToInt64(t[4], System.Globalization.CultureInfo.InvariantCulture));
     }
 

@@ -21,7 +21,9 @@ and shapes other than 3 layers of 32 × 128 with 4 heads:
   opt-tiny-one-layer    a single post-LN layer (its first half is itself), hidden 24 in 2 heads, 40-wide embeddings
                         that project_in narrows (350m's widens them), float16; "decoder.*" keys with the tied lm_head
                         stored as well; a sharded pytorch_model.bin.
-  opt-tiny-deep-narrow  7 layers of one 16-wide head, ffn 40, untied head, "decoder.*" keys; sharded safetensors.
+  opt-tiny-deep-narrow  7 layers of one 16-wide head, ffn 40, untied head, "decoder.*" keys; sharded safetensors,
+                        and a sharded pytorch_model.bin in torch.save's legacy (non-zip) format, which PyTorch wrote
+                        before 1.6 and still writes with _use_new_zipfile_serialization=False.
 
 The expected values come from the forward pass below: HuggingFace's OPT computation (modeling_opt.py with eager
 attention) written out with torch.nn.functional, in float32 from the stored (rounded) weights. It is checked first
@@ -30,7 +32,9 @@ they differ. Run it from the repository root with a python3 that imports torch (
 
     /usr/bin/python3 tests/Fixtures/make_variants.py
 
-The output is deterministic for a given torch build (seeded draws); the committed fixtures were made with torch 1.13.
+The weights are deterministic (seeded draws); the expected values may differ in their last bits on another CPU or
+torch build, and the legacy files' storage keys are memory addresses: after a rerun, keep the committed files that a
+change did not mean to touch (git checkout). The committed fixtures were made with torch 1.13.
 """
 import json
 import os
@@ -73,7 +77,7 @@ VARIANTS = {
                                seed=33, prefix="decoder.", store_head=True, layouts=["bin-sharded"]),
     "opt-tiny-deep-narrow": dict(config={"num_hidden_layers": 7, "hidden_size": 16, "word_embed_proj_dim": 16,
                                          "num_attention_heads": 1, "ffn_dim": 40, "tie_word_embeddings": False},
-                                 seed=33, prefix="decoder.", store_head=True, layouts=["safetensors-sharded"]),
+                                 seed=33, prefix="decoder.", store_head=True, layouts=["safetensors-sharded", "bin-sharded-legacy"]),
 }
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -207,6 +211,7 @@ def write_layout(folder, tensors, layout):
     else:   # two shards, split after the first half of the names, and the index that maps each name to its shard
         halves = [names[: len(names) // 2], names[len(names) // 2:]]
         stem, ext = ("model", "safetensors") if layout == "safetensors-sharded" else ("pytorch_model", "bin")
+        legacy = layout.endswith("-legacy")
         weight_map = {}
         for i, half in enumerate(halves):
             file = f"{stem}-{i + 1:05d}-of-00002.{ext}"
@@ -214,7 +219,7 @@ def write_layout(folder, tensors, layout):
             if ext == "safetensors":
                 write_safetensors(os.path.join(folder, file), part)
             else:
-                torch.save(part, os.path.join(folder, file))
+                torch.save(part, os.path.join(folder, file), _use_new_zipfile_serialization=not legacy)
             weight_map.update({k: file for k in half})
         size = sum(t.numel() * t.element_size() for t in tensors.values())
         dump(os.path.join(folder, f"{stem}.{ext}.index.json"), {"metadata": {"total_size": size}, "weight_map": weight_map})

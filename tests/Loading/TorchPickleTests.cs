@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 
 namespace OptNeurons.Tests.Loading;
 
-/// <summary>The torch.save reader on hand-built files: views, shared storages, and PyBridge still working beside it.</summary>
+/// <summary>
+/// The torch.save reader on hand-built files in both formats (views, shared storages, short storages, byte orders), on
+/// files PyTorch wrote in the legacy format, and PyBridge still working beside it.
+/// </summary>
 public sealed class TorchPickleTests : IDisposable
 {
     readonly TempDirectory temp = new();
@@ -15,18 +18,21 @@ public sealed class TorchPickleTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    [Fact]
-    public void ViewsWithOffsetsAndStrides_ReadAsTheViewsTheyAre()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ViewsWithOffsetsAndStrides_ReadAsTheViewsTheyAre(bool legacy)
     {
         var path = temp.Sub("views.bin");
         HandPickle.Write(path, Storage, [
             new("transposed", 2, [2, 3], [1, 2]),   // element [i, j] is storage[2 + i + 2j]
             new("tail", 8, [4], [1]),
             new("whole", 0, [3, 4], [4, 1]),
-        ]);
+        ], legacy: legacy);
         var index = TorchPickle.ReadIndex(path);
         Assert.Equal(["tail", "transposed", "whole"], index.Keys.Order());
-        Assert.Equal("archive/data/0", index["tail"].StorageEntry);
+        Assert.Equal(legacy ? "0" : "archive/data/0", index["tail"].StorageEntry);
+        Assert.Equal(legacy ? new FileInfo(path).Length - 48 : -1, index["tail"].LegacyDataOffset);   // the storage ends the file
         using var transposed = TorchPickle.Read(index["transposed"]);
         using var tail = TorchPickle.Read(index["tail"]);
         using var whole = TorchPickle.Read(index["whole"]);
@@ -46,6 +52,43 @@ public sealed class TorchPickleTests : IDisposable
         Assert.Contains("'tail'", error.Message);
         Assert.Contains("needs 48 bytes", error.Message);
         Assert.Contains("holds 40", error.Message);
+    }
+
+    [Fact]
+    public void ShortLegacyStorage_IsReportedAtOpen_WithTheSizes()
+    {
+        var path = temp.Sub("short-legacy.bin");
+        HandPickle.Write(path, Storage[..10], [new("tail", 8, [4], [1])], storageElements: 12, legacy: true);
+        var error = Assert.Throws<InvalidDataException>(() => TorchPickle.ReadIndex(path));
+        Assert.Equal($"{path}: its storages need {new FileInfo(path).Length + 8} bytes, but the file holds {new FileInfo(path).Length}; the file is truncated.",
+                     error.Message);
+    }
+
+    [Fact]
+    public void LegacyFilesFromABigEndianMachine_AreRefused()
+    {
+        var path = temp.Sub("big-legacy.bin");
+        HandPickle.Write(path, Storage, [new("tail", 8, [4], [1])], byteorder: "big", legacy: true);
+        var error = Assert.Throws<NotSupportedException>(() => TorchPickle.ReadIndex(path));
+        Assert.Equal($"{path}: tensors were saved on a big-endian machine; only little-endian files are supported.", error.Message);
+    }
+
+    [Fact]
+    public void LegacyShardsWrittenByPyTorch_HoldTheSafetensorsShardsValues_BitForBit()
+    {
+        // opt-tiny-deep-narrow: the same weights as sharded safetensors and, from make_variants.py, as sharded legacy .bin.
+        var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "opt-tiny-deep-narrow");
+        using var legacyDir = Fixtures.WithLayout(fixture, "pytorch_model.bin.index.json");
+        using var safeDir = Fixtures.WithLayout(fixture, "model.safetensors.index.json");
+        var (legacy, safe) = (Checkpoint.Open(legacyDir.Path), Checkpoint.Open(safeDir.Path));
+        Assert.Equal("bin-sharded", legacy.Layout);
+        Assert.All(legacy.Files, f => Assert.All(TorchPickle.ReadIndex(f).Values, e => Assert.True(e.LegacyDataOffset > 0)));
+        Assert.Equal(safe.Tensors.Keys.Order(), legacy.Tensors.Keys.Order());
+        foreach (var name in safe.Tensors.Keys)
+        {
+            using var scope = NewDisposeScope();
+            FixtureLayoutTests.AssertBitEqual(safe.Read(name, ScalarType.Float32, CPU), legacy.Read(name, ScalarType.Float32, CPU), name);
+        }
     }
 
     [Fact]
