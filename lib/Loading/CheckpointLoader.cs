@@ -1,4 +1,5 @@
 using System.Text;
+using OptNeurons.Model;
 using OptNeurons.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ public static class CheckpointLoader
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         TorchRuntime.Initialize();
-        using var shapes = new Model.OptForCausalLM(checkpoint.Config, new Device("meta"), ScalarType.Float32);
+        using var shapes = new OptForCausalLM(checkpoint.Config, new Device("meta"), ScalarType.Float32);
         Match(shapes, checkpoint, "");
     }
 
