@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -10,7 +11,7 @@ namespace OptNeurons.Notebooks;
 /// A fresh in-process C# kernel, set up as the VS Code one is for what our notebooks use: C# with the kernel helpers
 /// (<c>display(…)</c>) and <c>#r "nuget: …"</c>. One per notebook, so no state leaks from one notebook into the next.
 /// </summary>
-public sealed class NotebookKernel : IDisposable
+public sealed partial class NotebookKernel : IDisposable
 {
     readonly CompositeKernel kernel;
 
@@ -49,9 +50,22 @@ public sealed class NotebookKernel : IDisposable
                     outputs.Add(Display(d, d is ReturnValueProduced)); break;
             }
         }
-        if (error is not null) outputs.Add(new ErrorOutput(error));
+        if (error is not null)
+        {
+            error = WithoutNativeFrames(error);
+            outputs.Add(new ErrorOutput(error));
+        }
         return (outputs, error);
     }
+
+    /// <summary>
+    /// An error without the native stack that TorchSharp appends to libtorch's message ("frame #0: c10::… + 0x68 (…)",
+    /// dozens of lines): what failed and the cell's .NET stack are what a notebook reader can act on.
+    /// </summary>
+    static string WithoutNativeFrames(string error) => NativeFrame().Replace(error, "");
+
+    [GeneratedRegex(@"^frame #\d+: .*(\r?\n|$)", RegexOptions.Multiline)]
+    private static partial Regex NativeFrame();
 
     static string Text(DisplayEvent e) => e.FormattedValues.FirstOrDefault()?.Value ?? "";
 
