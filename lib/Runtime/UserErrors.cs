@@ -20,9 +20,12 @@ public static partial class UserErrors
     /// allocator, "out of memory" from CUDA's), whose message is the native error followed by its stack frames.
     /// </summary>
     public static bool IsOutOfMemory(Exception e) =>
-        e is OutOfMemoryException
-        || e is ExternalException && (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
-                                      || e.Message.Contains("can't allocate memory", StringComparison.Ordinal));
+        e is OutOfMemoryException || e is ExternalException && IsOutOfMemory(e.Message);
+
+    /// <summary>Whether an error's text is an allocation failure's (where only the text is left, as of a notebook cell).</summary>
+    public static bool IsOutOfMemory(string message) =>
+        message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || message.Contains("can't allocate memory", StringComparison.Ordinal)
+        || message.Contains(nameof(OutOfMemoryException), StringComparison.Ordinal);
 
     /// <summary>
     /// An allocation failure in one line: the native error without its stack frames, and without the source location and

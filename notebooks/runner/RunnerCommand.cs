@@ -98,7 +98,11 @@ public static class RunnerCommand
             stdout.WriteLine($"{(n.Succeeded ? "passed" : "FAILED")}  {n.Name}  {n.Duration.TotalSeconds:F1} s");
         stdout.WriteLine($"{report.Notebooks.Count(n => n.Succeeded)} of {report.Notebooks.Count} notebooks passed in {report.Duration.TotalSeconds:F1} s; pages: {report.IndexPath}");
         foreach (var failure in report.Notebooks.Select(n => n.Failure).OfType<CellFailure>())
+        {
             stderr.WriteLine($"\nerror: {failure}");
+            if (UserErrors.IsOutOfMemory(failure.Error))
+                stderr.WriteLine("  out of memory: the notebooks need less with a smaller --tokens budget or a smaller --model.");
+        }
         return report.Succeeded ? 0 : 1;
     }
 

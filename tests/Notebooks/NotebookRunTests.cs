@@ -192,20 +192,23 @@ public class NotebookRunTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ALibtorchError_IsReportedWithoutItsNativeFrames()
+    public async Task ALibtorchError_IsReportedWithoutItsNativeFrames_AndAnAllocationFailureSaysWhatToLower()
     {
         using var temp = new TempDirectory();
         File.Copy(Path.Combine(RepoNotebooks, "_setup.dib"), temp.Sub("_setup.dib"));
         File.WriteAllText(temp.Sub("01-native.dib"), "#!csharp\n\n#!import _setup.dib\n\n#!csharp\n\nvar big = TorchSharp.torch.empty(1L << 58);\n");
 
-        var report = await NotebookRunner.RunAsync(new RunOptions { NotebooksDirectory = temp.Path, OutputDirectory = temp.Sub("out") });
+        var stderr = new StringWriter();
+        int exit = await RunnerCommand.RunAsync(["--notebooks", temp.Path, "--out", temp.Sub("out"), "--quiet"], new StringWriter(), stderr,
+                                                setWorkingDirectory: false);
 
-        var failure = Assert.Single(report.Notebooks).Failure;
-        Assert.NotNull(failure);
-        Assert.Contains("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1152921504606846976 bytes", failure.Error, StringComparison.Ordinal);
-        Assert.Contains("at TorchSharp.torch.empty(", failure.Error, StringComparison.Ordinal);   // the .NET stack stays
-        Assert.DoesNotContain("frame #", failure.Error, StringComparison.Ordinal);
+        var error = stderr.ToString();
+        Assert.Equal(1, exit);
+        Assert.Contains("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1152921504606846976 bytes", error, StringComparison.Ordinal);
+        Assert.Contains("at TorchSharp.torch.empty(", error, StringComparison.Ordinal);   // the .NET stack stays
+        Assert.DoesNotContain("frame #", error, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", File.ReadAllText(temp.Sub("out/01-native.ipynb")), StringComparison.Ordinal);
+        Assert.Contains("out of memory: the notebooks need less with a smaller --tokens budget or a smaller --model.", error, StringComparison.Ordinal);
     }
 
     [Fact]
