@@ -32,10 +32,10 @@ public static class CountAgreement
         {
             var (x, y) = (a.ActiveCounts(layer).ToArray(), b.ActiveCounts(layer).ToArray());
             var moved = x.Zip(y, (p, q) => Math.Abs(p - q)).ToArray();
-            long total = x.Sum();
+            long total = x.Sum(), movedTotal = moved.Sum();
             return new CountAgreementRow(other.Model, layer, reference.NumLayers, reference.Depth(layer),
                                          x.Count(c => c == 0), y.Count(c => c == 0), x.Zip(y).Count(p => (p.First == 0) != (p.Second == 0)),
-                                         total == 0 ? (moved.Sum() == 0 ? 0 : double.PositiveInfinity) : moved.Sum() / (double)total,
+                                         total == 0 ? (movedTotal == 0 ? 0 : double.PositiveInfinity) : movedTotal / (double)total,
                                          moved.Select((m, n) => m / (double)Math.Max(x[n], 1)).Max());
         }).ToArray();
     }
