@@ -10,14 +10,13 @@ namespace OptNeurons.Bench;
 /// <summary>
 /// Before timing on a new device (or a LibTorch the tests never ran on), checks that it computes the right numbers: on
 /// each reference fixture (a fixture folder, or every one in a folder such as tests/Fixtures), in float32, the logits
-/// against the independent reference, the per-neuron active counts against its stats.json, and the whole statistics
+/// against the independent reference and the per-neuron active counts against its stats.json (within the fixture's
+/// tolerance: 1e-4 and every count for a float32 reference, as the tests compare), and the whole statistics
 /// file of a full-model and a layer-streamed capture on the device against a CPU capture, byte for byte. Prints one
 /// line per check; exit code 1 if any fails.
 /// </summary>
 static class Verify
 {
-    const double LogitTolerance = 1e-4;   // as tests/Model/ReferenceTests
-
     public static int Run(string fixtureOrFolder, string deviceName)
     {
         var device = TorchRuntime.ResolveDevice(deviceName);
@@ -36,8 +35,8 @@ static class Verify
 
         using (var model = Pretrained.Load(fixture, device.ToString(), "float32"))
         {
-            double diff = ReferenceCheck.Logits(model, reference).MaxAbsDiff;
-            Report(diff <= LogitTolerance, $"logits on {device}: max |diff| {diff:G3} from the reference (tolerance {LogitTolerance})");
+            double diff = ReferenceCheck.Logits(model, reference).MaxAbsDiff, tolerance = reference.Tolerance(reference.Logits);
+            Report(diff <= tolerance, $"logits on {device}: max |diff| {diff:G3} from the reference (tolerance {tolerance:G3})");
         }
 
         var settings = new CaptureSettings { BatchSize = 4, ChunkSize = 8 };
@@ -48,7 +47,9 @@ static class Verify
         streamed = Capture(LayerStreamedEngine.Open(fixture, device.ToString(), "float32", new StreamingOptions { Residual = ResidualPlace.Device }));
 
         int wrong = ReferenceCheck.CountsDiffering(onDevice, reference);
-        Report(wrong == 0, $"active counts on {device}: {wrong} neurons differ from the reference's stats.json");
+        long moved = ReferenceCheck.CountsMoved(onDevice, reference);
+        Report(moved <= reference.CountsMovedAllowed, $"active counts on {device}: {wrong} neurons differ from the reference's stats.json, " +
+                                                      $"by {moved} in all (allowed {reference.CountsMovedAllowed})");
         var cpuBytes = Bytes(onCpu);
         foreach (var (name, result) in new[] { ("full model", onDevice), ("layer-streamed", streamed) })
         {

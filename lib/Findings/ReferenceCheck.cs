@@ -16,10 +16,19 @@ public sealed record LogitsComparison(double MaxAbsDiff, long Tokens, long Value
 /// <param name="Arrangement">The switches its config sets (<see cref="ReferenceCheck.Arrangement"/>).</param>
 /// <param name="Shape">Its sizes (<see cref="ReferenceCheck.Shape"/>).</param>
 /// <param name="Storage">The weights' stored dtype.</param>
+/// <param name="ComputedIn">The dtype the reference computed in (ours is float32).</param>
 /// <param name="MaxLogitDiff">max |ours − reference| over the logits of the real tokens of its batch.</param>
+/// <param name="LogitTolerance">How far they may lie apart (<see cref="ReferenceFixture.Tolerance"/>).</param>
 /// <param name="Neurons">Neurons counted (layers × ffn).</param>
-/// <param name="CountsDiffering">Neurons whose active-token count differs from the reference's: 0 when we agree.</param>
-public sealed record FixtureAgreement(string Fixture, string Arrangement, string Shape, string Storage, double MaxLogitDiff, int Neurons, int CountsDiffering);
+/// <param name="CountsDiffering">Neurons whose active-token count differs from the reference's.</param>
+/// <param name="CountsMoved">Σ |ours − reference| over those counts.</param>
+/// <param name="CountsMovedAllowed">How much they may move (<see cref="ReferenceFixture.CountsMovedAllowed"/>): 0 for a float32 reference.</param>
+public sealed record FixtureAgreement(string Fixture, string Arrangement, string Shape, string Storage, string ComputedIn,
+    double MaxLogitDiff, double LogitTolerance, int Neurons, int CountsDiffering, long CountsMoved, long CountsMovedAllowed)
+{
+    /// <summary>Whether our numbers are the reference's, up to what its compute dtype allows.</summary>
+    public bool Agrees => MaxLogitDiff <= LogitTolerance && CountsMoved <= CountsMovedAllowed;
+}
 
 /// <summary>Notebook 00's question: does our OPT compute what HuggingFace's does?</summary>
 public static class ReferenceCheck
@@ -41,18 +50,32 @@ public static class ReferenceCheck
         return new LogitsComparison(diff.max().item<float>(), diff.shape[0], diff.numel());
     }
 
+    /// <summary>
+    /// Checks <paramref name="model"/> (float32) against <paramref name="fixture"/>: its logits on the reference batch, and
+    /// <paramref name="counted"/>, the model's counts on the fixture's stats sequences.
+    /// </summary>
+    public static FixtureAgreement Agreement(OptForCausalLM model, ReferenceFixture fixture, NeuronStats counted) => new(
+        fixture.Name, Arrangement(model.Config), Shape(model.Config), model.Config.StorageDtype, fixture.ComputeDtype,
+        Logits(model, fixture).MaxAbsDiff, fixture.Tolerance(fixture.Logits), counted.Layers.Count * counted.FfnDim,
+        CountsDiffering(counted, fixture), CountsMoved(counted, fixture), fixture.CountsMovedAllowed);
+
     /// <summary>The fixture's neurons whose active-token count in <paramref name="stats"/> differs (all of a layer not captured).</summary>
-    public static int CountsDiffering(NeuronStats stats, ReferenceFixture fixture)
+    public static int CountsDiffering(NeuronStats stats, ReferenceFixture fixture) =>
+        PerNeuron(stats, fixture).Count(n => n.Ours != n.Expected);
+
+    /// <summary>Σ over the fixture's neurons of |our active-token count − the reference's| (a layer not captured counts 0s).</summary>
+    public static long CountsMoved(NeuronStats stats, ReferenceFixture fixture) =>
+        PerNeuron(stats, fixture).Sum(n => Math.Abs((n.Ours ?? 0) - n.Expected));
+
+    /// <summary>Per neuron of the fixture, layer by layer: our count (null where its layer was not captured) and the reference's.</summary>
+    static IEnumerable<(long? Ours, long Expected)> PerNeuron(NeuronStats stats, ReferenceFixture fixture)
     {
-        int differing = 0;
         for (int l = 0; l < fixture.ActiveCounts.Count; l++)
         {
             var expected = fixture.ActiveCounts[l];
-            if (!stats.Layers.Contains(l) || stats.FfnDim != expected.Length) { differing += expected.Length; continue; }
-            var ours = stats.ActiveCounts(l);
-            for (int n = 0; n < expected.Length; n++) if (ours[n] != expected[n]) differing++;
+            long[]? ours = stats.Layers.Contains(l) && stats.FfnDim == expected.Length ? stats.ActiveCounts(l).ToArray() : null;
+            for (int n = 0; n < expected.Length; n++) yield return (ours?[n], expected[n]);
         }
-        return differing;
     }
 
     /// <summary>What a config switches away from the 125m arrangement, e.g. "post-LN, project_in/out" for 350m's.</summary>
@@ -79,9 +102,13 @@ public static class ReferenceCheck
         new StringDataFrameColumn("arrangement", rows.Select(r => r.Arrangement)),
         new StringDataFrameColumn("shape", rows.Select(r => r.Shape)),
         new StringDataFrameColumn("stored as", rows.Select(r => r.Storage)),
+        new StringDataFrameColumn("reference computed in", rows.Select(r => r.ComputedIn)),
         new DoubleDataFrameColumn("max |logit diff|", rows.Select(r => r.MaxLogitDiff)),
+        new DoubleDataFrameColumn("logit tolerance", rows.Select(r => r.LogitTolerance)),
         new Int32DataFrameColumn("neurons", rows.Select(r => r.Neurons)),
-        new Int32DataFrameColumn("counts differing", rows.Select(r => r.CountsDiffering)));
+        new Int32DataFrameColumn("counts differing", rows.Select(r => r.CountsDiffering)),
+        new Int64DataFrameColumn("Σ |count diff|", rows.Select(r => r.CountsMoved)),
+        new Int64DataFrameColumn("Σ |count diff| allowed", rows.Select(r => r.CountsMovedAllowed)));
 
     static Tensor Rows(long[][] rows) => tensor(rows.SelectMany(r => r).ToArray()).reshape(rows.Length, rows[0].Length);
 }

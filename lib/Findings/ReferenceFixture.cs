@@ -4,8 +4,9 @@ namespace OptNeurons.Findings;
 
 /// <summary>
 /// The <c>expected/</c> folder beside a reference checkpoint (tests/Fixtures/opt-tiny-*): inputs, and the logits,
-/// neuron activations and neuron counts that an independent implementation computed from them in float32
-/// (HuggingFace transformers for opt-tiny-pre-ln; tests/Fixtures/make_variants.py for the other variants).
+/// neuron activations and neuron counts that an independent implementation computed from them, in float32 unless the
+/// manifest's compute_dtype says otherwise (HuggingFace transformers for opt-tiny-pre-ln;
+/// tests/Fixtures/make_variants.py for the other variants).
 /// </summary>
 public sealed class ReferenceFixture
 {
@@ -43,6 +44,36 @@ public sealed class ReferenceFixture
     /// <summary>Tokens counted in the expected statistics (BOS included).</summary>
     public long TotalTokens { get; private init; }
 
+    /// <summary>The dtype the reference computed in (manifest "compute_dtype"; float32 where it has none).</summary>
+    public string ComputeDtype { get; private init; } = "float32";
+
+    /// <summary>
+    /// Whether the reference computed in float32 or wider. Ours, in float32, must then agree to 1e-4 in every value and
+    /// exactly in every count. A float16 or bfloat16 reference carries its own rounding, which no float32 computation
+    /// reproduces: <see cref="Tolerance"/> and <see cref="CountsMovedAllowed"/> allow for it.
+    /// </summary>
+    public bool IsExact => ComputeDtype is "float32" or "float64";
+
+    /// <summary>
+    /// How far our float32 values may lie from the reference's <paramref name="expected"/> values. 1e-4 for a float32
+    /// or float64 reference (float32's own rounding here is about 5e-6). For a half-precision reference, 16 unit
+    /// roundoffs of its dtype (2^-8 for bfloat16, 2^-11 for float16) times the largest |expected| value (at least 1):
+    /// bfloat16 references of the tiny variants lie up to 5 of those from float32 (tests/Fixtures/make_variants.py).
+    /// </summary>
+    public double Tolerance(IReadOnlyList<float> expected)
+    {
+        if (IsExact) return 1e-4;
+        double roundoff = ComputeDtype == "bfloat16" ? Math.Pow(2, -8) : Math.Pow(2, -11);
+        return 16 * roundoff * Math.Max(1.0, expected.Max(v => Math.Abs(v)));
+    }
+
+    /// <summary>
+    /// How many active-token counts may move in all (Σ over neurons of |ours − reference|): none for a float32 or float64
+    /// reference; 1 % of the counted (token, neuron) pairs for a half-precision one, whose rounding flips the sign of
+    /// pre-activations near 0 (0.17 % of them for opt-tiny-bf16-compute).
+    /// </summary>
+    public long CountsMovedAllowed => IsExact ? 0 : TotalTokens * ActiveCounts.Sum(c => (long)c.Length) / 100;
+
     /// <summary>The folders directly under <paramref name="root"/> that are reference fixtures, by name.</summary>
     public static IReadOnlyList<string> FoldersIn(string root) =>
         System.IO.Directory.Exists(root)
@@ -60,6 +91,9 @@ public sealed class ReferenceFixture
         using var stats = Read(dir, "stats.json");
         var batch = Get(inputs, "batch");
         var files = Get(manifest, "files");
+        var compute = Optional(manifest.Document.RootElement, "compute_dtype") ?? "float32";
+        if (compute is not ("float32" or "float64" or "float16" or "bfloat16"))
+            throw new InvalidDataException($"{manifest.Path}: compute_dtype is \"{compute}\"; expected float32, float64, float16 or bfloat16.");
         // Layers in their own order: by "layer" where each entry names it, else as listed.
         var layers = Get(stats, "layers").EnumerateArray()
             .Select((l, i) => (Index: l.ValueKind == JsonValueKind.Object && l.TryGetProperty("layer", out var n) ? n.GetInt32() : i, Entry: l))
@@ -75,6 +109,7 @@ public sealed class ReferenceFixture
             ActiveCounts = layers.Select(l => Get(l, "active_token_counts", stats).EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray(),
             DeadCounts = layers.Select(l => Get(l, "dead_count", stats).GetInt32()).ToArray(),
             TotalTokens = Get(stats, "total_tokens").GetInt64(),
+            ComputeDtype = compute,
         };
     }
 

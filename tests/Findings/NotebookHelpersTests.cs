@@ -39,18 +39,20 @@ public class NotebookHelpersTests
     }
 
     [Fact]
-    public void CountsDiffering_IsZeroOnTheReference_AndCountsEveryNeuronOfAMissingLayerOrAChangedCount()
+    public void CountsDifferingAndMoved_AreZeroOnTheReference_AndCountEveryNeuronOfAMissingLayerOrAChangedCount()
     {
         using var model = ReferenceTests.LoadFixtureModel();
         var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
         Assert.Equal(0, ReferenceCheck.CountsDiffering(NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown), fixture));
         var twoLayers = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings { LayerCount = 2 }, StatsSource.Unknown);
         Assert.Equal(128, ReferenceCheck.CountsDiffering(twoLayers, fixture));
-        // One sequence fewer: exactly the neurons that fired on that sequence's tokens count differently.
+        Assert.Equal(fixture.ActiveCounts[2].Sum(), ReferenceCheck.CountsMoved(twoLayers, fixture));   // the missing layer's counts, all moved to 0
+        // One sequence fewer: exactly the neurons that fired on that sequence's tokens count differently, each by its count there.
         var fewer = NeuronCapture.Run(model, fixture.StatsSequences.Skip(1).ToList(), new CaptureSettings(), StatsSource.Unknown);
         var alone = NeuronCapture.Run(model, fixture.StatsSequences.Take(1).ToList(), new CaptureSettings(), StatsSource.Unknown);
         int firedOnFirst = Enumerable.Range(0, 3).Sum(l => alone.ActiveCounts(l).ToArray().Count(c => c > 0));
         Assert.Equal(firedOnFirst, ReferenceCheck.CountsDiffering(fewer, fixture));
+        Assert.Equal(Enumerable.Range(0, 3).Sum(l => alone.ActiveCounts(l).ToArray().Sum()), ReferenceCheck.CountsMoved(fewer, fixture));
     }
 
     [Fact]

@@ -169,6 +169,70 @@ public class ReferenceFixtureTests
     }
 
     [Fact]
+    public void Float32Reference_IsComparedTo1e4_AndCountForCount()
+    {
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        Assert.Equal("float32", fixture.ComputeDtype);
+        Assert.True(fixture.IsExact);
+        Assert.Equal(1e-4, fixture.Tolerance(fixture.Logits));
+        Assert.Equal(0, fixture.CountsMovedAllowed);
+    }
+
+    [Theory]
+    [InlineData("bfloat16", 256)]    // unit roundoff 2^-8
+    [InlineData("float16", 2048)]    // unit roundoff 2^-11
+    public void HalfPrecisionReference_IsAllowedItsRounding(string compute, int inverseRoundoff)
+    {
+        using var copy = CopyOfExpected();
+        SetComputeDtype(copy, compute);
+        var fixture = ReferenceFixture.Open(copy.Path);
+        Assert.False(fixture.IsExact);
+        double largest = fixture.Logits.Max(Math.Abs);
+        Assert.True(largest > 1);
+        Assert.Equal(16.0 * largest / inverseRoundoff, fixture.Tolerance(fixture.Logits), 1e-12);
+        Assert.Equal(16.0 / inverseRoundoff, fixture.Tolerance([0.25f, -0.5f]), 1e-12);   // magnitudes below 1 count as 1
+        Assert.Equal(179 * 3 * 128 / 100, fixture.CountsMovedAllowed);                      // 1 % of 179 tokens × 384 neurons
+    }
+
+    [Fact]
+    public void ManifestWithoutComputeDtype_IsAFloat32Reference()
+    {
+        using var copy = CopyOfExpected();
+        var path = copy.Sub("expected/manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        manifest.Remove("compute_dtype");
+        File.WriteAllText(path, manifest.ToJsonString());
+        Assert.Equal("float32", ReferenceFixture.Open(copy.Path).ComputeDtype);
+    }
+
+    [Fact]
+    public void UnknownComputeDtype_IsRefused_NamingTheManifest()
+    {
+        using var copy = CopyOfExpected();
+        SetComputeDtype(copy, "int8");
+        var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
+        Assert.Equal($"{copy.Sub("expected/manifest.json")}: compute_dtype is \"int8\"; expected float32, float64, float16 or bfloat16.", error.Message);
+    }
+
+    [Fact]
+    public void BFloat16Fixture_HoldsBFloat16Values_ComputedInBFloat16()
+    {
+        var fixture = ReferenceFixture.Open(Path.Combine(Fixtures.Root, "opt-tiny-bf16-compute"));
+        Assert.Equal("bfloat16", fixture.ComputeDtype);
+        // Read from 16-bit files, every value has float32's lower half zero; a float32 computation would not.
+        Assert.All(fixture.Logits.Concat(fixture.Activations), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v) & 0xFFFF));
+        Assert.Contains(fixture.Logits, v => Math.Abs(v) > 1);
+    }
+
+    static void SetComputeDtype(TempDirectory copy, string dtype)
+    {
+        var path = copy.Sub("expected/manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["compute_dtype"] = dtype;
+        File.WriteAllText(path, manifest.ToJsonString());
+    }
+
+    [Fact]
     public void FolderWithoutExpected_IsNotAFixture()
     {
         using var dir = new TempDirectory();

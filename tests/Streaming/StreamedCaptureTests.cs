@@ -87,7 +87,9 @@ public class StreamedCaptureTests
             reference.StatsSequences, settings, source);
         AssertSameBytes(Bytes(full), Bytes(streamed));
         Assert.Equal(layers ?? reference.ActiveCounts.Count, streamed.Layers.Count);
-        for (int l = 0; l < streamed.Layers.Count; l++) Assert.Equal(reference.ActiveCounts[l], streamed.ActiveCounts(l).ToArray());
+        if (layers is null) Fixtures.AssertCounts(reference, streamed);
+        else if (reference.IsExact)
+            for (int l = 0; l < streamed.Layers.Count; l++) Assert.Equal(reference.ActiveCounts[l], streamed.ActiveCounts(l).ToArray());
     }
 
     [Fact]

@@ -77,4 +77,19 @@ public static class Fixtures
         CheckpointWriter.CopySubset(fixture, dir.Path, "", [.. files]);
         return dir;
     }
+
+    /// <summary>Every layer's counts equal the reference's, or move no more in all than its compute dtype allows.</summary>
+    public static void AssertCounts(ReferenceFixture reference, OptNeurons.Stats.NeuronStats stats)
+    {
+        if (!reference.IsExact)
+        {
+            Assert.InRange(ReferenceCheck.CountsMoved(stats, reference), 0, reference.CountsMovedAllowed);
+            return;
+        }
+        for (int l = 0; l < reference.ActiveCounts.Count; l++)
+        {
+            Assert.Equal(reference.ActiveCounts[l], stats.ActiveCounts(l).ToArray());
+            Assert.Equal(reference.DeadCounts[l], stats.ActiveCounts(l).ToArray().Count(c => c == 0));
+        }
+    }
 }
