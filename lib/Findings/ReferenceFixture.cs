@@ -58,7 +58,9 @@ public sealed class ReferenceFixture
     /// How far our float32 values may lie from the reference's <paramref name="expected"/> values. 1e-4 for a float32
     /// or float64 reference (float32's own rounding here is about 5e-6). For a half-precision reference, 16 unit
     /// roundoffs of its dtype (2^-8 for bfloat16, 2^-11 for float16) times the largest |expected| value (at least 1):
-    /// bfloat16 references of the tiny variants lie up to 5 of those from float32 (tests/Fixtures/make_variants.py).
+    /// bfloat16 references of the tiny variants lie up to 5 of those from float32 (tests/Fixtures/make_variants.py's
+    /// forward pass in bfloat16), float16 ones up to 3 (the same pass rounding each op's output to float16, as a GPU's
+    /// float16 kernels do).
     /// </summary>
     public double Tolerance(IReadOnlyList<float> expected)
     {
