@@ -217,6 +217,23 @@ def gemm_peak(c, m, dtype, device, repeats):
     return flops / seconds
 
 
+def projected_seconds(c, t, runs, tokens, dtype, device):
+    """How long the timed runs would take, from one F.linear of fc1's shape on 64 rows: every layer's and the LM head's
+    FLOPs at that rate. Quick even where a dtype has no fast kernel (PyTorch 1.13's bfloat16 GEMM on a CPU without
+    AVX-512 runs at about 1 GFLOP/s), and an overestimate where it has one, since 64 rows keep a GEMM below its peak."""
+    d, f = c["hidden_size"], c["ffn_dim"]
+    x, w = torch.randn(64, d, device=device, dtype=dtype), torch.randn(f, d, device=device, dtype=dtype)
+    with torch.inference_mode():
+        F.linear(x, w)
+        sync(device)
+        start = time.perf_counter()
+        F.linear(x, w)
+        sync(device)
+    rate = 2.0 * 64 * d * f / max(time.perf_counter() - start, 1e-9)
+    work = c["num_hidden_layers"] * layer_flops(d, f, t) + 2.0 * d * c["vocab_size"]
+    return runs * tokens * work / rate, rate
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -305,6 +322,9 @@ def main():
     a.add_argument("--impl", choices=("auto", "transformers", "plain"), default="auto")
     a.add_argument("--make-checkpoint", action="store_true", help="write --model and --ids when missing, then exit")
     a.add_argument("--project", type=float, help="also print the projected time of OPT-66b over this many tokens")
+    a.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BASELINE_BUDGET", 900)),
+                   help="skip a dtype whose timed runs would take longer than this many seconds "
+                        "(default $BENCH_BASELINE_BUDGET or 900)")
     for name, default in (("layers", 12), ("hidden", 768), ("heads", 12), ("ffn", 3072), ("sequences", 8), ("length", 512), ("seed", 1)):
         a.add_argument("--" + name, type=int, default=default)
     a.add_argument("--density", type=float, default=0.05)
@@ -329,6 +349,15 @@ def main():
     for name in args.dtypes.split(","):
         try:
             dtype = DTYPES[name]
+            runs = args.warmup + args.repeats
+            estimate, rate = projected_seconds(config, ids_all.shape[1], runs, tokens, dtype, device)
+            if estimate > args.budget:
+                why = (f"not run: its GEMM runs at {rate / 1e9:.1f} GFLOP/s here (F.linear, 64 rows of fc1's shape), so "
+                       f"{runs} runs of {tokens:,} tokens would take about {estimate / 60:,.0f} min, over the "
+                       f"{args.budget:,.0f} s budget (--budget, BENCH_BASELINE_BUDGET)")
+                result["rows"][name] = {"error": why}
+                print(f"pytorch_baseline: {name}: {why}", file=sys.stderr)
+                continue
             model, layers, impl = load_model(args.model, dtype, device, args.impl)
             result["impl"] = impl
             counts = [torch.zeros(config["ffn_dim"], dtype=torch.long, device=device) for _ in layers]
@@ -347,7 +376,6 @@ def main():
             for h in handles:
                 h.remove()
             active = sum(int(c.sum()) for c in counts)
-            runs = args.warmup + args.repeats
             result["rows"][name] = {
                 "seconds": times, "median_s": statistics.median(times),
                 "density": active / (runs * tokens * len(layers) * config["ffn_dim"]),

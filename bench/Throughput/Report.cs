@@ -35,6 +35,7 @@ static class Report
                     $"median of {s.Repeats} after {s.Warmup} warm-up");
         o.WriteLine($"threads  torch: {threads} (OptNeurons), {info.Threads} (PyTorch); OptNeurons' n-gram summaries run on .NET's thread pool ({Environment.ProcessorCount} cores)");
         o.WriteLine($"versions TorchSharp {torchSharp} (LibTorch {LibTorchFolder()}); PyTorch {info.Version}, {info.Impl}");
+        o.WriteLine($"cpu      {Cpu()}");
         o.WriteLine($"heap     OptNeurons: {TorchRuntime.HeapState}");
         o.WriteLine($"work     OptNeurons: {config.NumHiddenLayers} layers, no LM head, {work / 1e6:F1} MFLOP/token; " +
                     $"PyTorch: all layers + LM head, {(work + head) / 1e6:F1} MFLOP/token (2·matrix params + 4·T·d attention per layer, LM head 2·d·V)");
@@ -114,6 +115,22 @@ static class Report
         if (!File.Exists("/proc/self/maps")) return "(location unknown)";
         var line = File.ReadLines("/proc/self/maps").FirstOrDefault(l => l.EndsWith("/libtorch_cpu.so", StringComparison.Ordinal));
         return line is null ? "not found in /proc/self/maps" : Path.GetDirectoryName(line[line.IndexOf('/')..])!;
+    }
+
+    /// <summary>
+    /// The CPU's model and the vector extensions that set its GEMM speed, without which figures from two machines do not
+    /// compare: PyTorch 1.13's bfloat16 GEMM ran at 1.4 GFLOP/s on an AVX2-only AMD EPYC and at about 47 GFLOP/s on the
+    /// machine of the README's first table, while their float32 GEMMs differed by less than 2×.
+    /// </summary>
+    static string Cpu()
+    {
+        if (!File.Exists("/proc/cpuinfo")) return $"{Environment.ProcessorCount} cores (model unknown: no /proc/cpuinfo)";
+        var lines = File.ReadLines("/proc/cpuinfo").ToList();
+        string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+        var flags = Field("flags").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        string[] relevant = ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"];
+        return $"{Field("model name")}, {Environment.ProcessorCount} cores; " +
+               string.Join(", ", relevant.Select(f => flags.Contains(f) ? f : "no " + f));
     }
 
     static string Cell(double? value, string format, string suffix = "") =>
