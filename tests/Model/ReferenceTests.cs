@@ -56,8 +56,9 @@ public class ReferenceTests(ITestOutputHelper output)
         removers.ForEach(r => r.remove());
         var expected = Fixtures.ToTensor(reference.Activations, reference.ActivationsShape);
         Assert.Equal(expected.shape[0], model.NumLayers);
+        double tolerance = reference.Tolerance(reference.Activations);
         for (int l = 0; l < model.NumLayers; l++)
-            using (captured[l]) AssertCloseOnRealTokens(expected[l], captured[l], maskT, reference.Tolerance(reference.Activations), $"layer {l} activations");
+            using (captured[l]) AssertCloseOnRealTokens(expected[l], captured[l], maskT, tolerance, $"layer {l} activations");
     }
 
     void AssertCloseOnRealTokens(Tensor expected, Tensor actual, Tensor mask, double tolerance, string what)
