@@ -12,11 +12,15 @@ static class Report
 {
     /// <summary>
     /// One dtype's measurements; times are medians in seconds for all the input's tokens. Overheads: default capture time
-    /// over forward time − 1 within each turn (the two run back to back, so a drift in the machine's speed cancels).
+    /// over forward time − 1 within each turn (the two run back to back, so a slow drift in the machine's speed cancels).
+    /// CountingShares: within each default capture, the collector's own time over the rest of the pass
+    /// (<see cref="Stats.NeuronStatsCollector.CountingTime"/>), interleaved layer by layer with the forward computation, so
+    /// even a fast change of speed moves both parts alike; it leaves out what counting costs the forward computation
+    /// indirectly (caches it evicts), which the turn-by-turn figure includes.
     /// </summary>
     public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double NoNgrams, double Capture,
                              double StreamedCounts, double StreamedReadAhead, double FixedCost, double Density, double[] Overheads,
-                             IReadOnlyList<string> Notes);
+                             double[] CountingShares, IReadOnlyList<string> Notes);
 
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
     sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
@@ -55,13 +59,15 @@ static class Report
         o.WriteLine(" PyTorch: forward with a hook on every layer's ReLU counting active neurons; % of peak: each side's own FLOPs over the GEMM peak measured here)");
         o.WriteLine();
 
-        o.WriteLine("statistics overhead (OptNeurons, same batches): default capture time / forward-only time − 1 in each turn, median over turns (lowest … highest)");
-        o.WriteLine($"{"dtype",-9} {"forward only tok/s",19} {"active counts tok/s",20} {"+ per position tok/s",21} {"default stats tok/s",20} {"overhead",9} {"turns",15} {"active fraction (ours / PyTorch)",33}");
+        bool cpu = device.type == TorchSharp.DeviceType.CPU;
+        o.WriteLine("statistics overhead (OptNeurons, same batches): default capture time / forward-only time − 1 in each turn, median over turns (lowest … highest);");
+        o.WriteLine($"in-pass: the collector's own time / the rest of the same capture passes, median over turns (lowest … highest){(cpu ? "" : "; n/a on a GPU, where kernels run asynchronously")}");
+        o.WriteLine($"{"dtype",-9} {"forward only tok/s",19} {"active counts tok/s",20} {"+ per position tok/s",21} {"default stats tok/s",20} {"overhead",9} {"turns",15} {"in-pass",23} {"active fraction (ours / PyTorch)",33}");
         foreach (var r in rows)
         {
             var b = baselines.GetValueOrDefault(r.Dtype);
             o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.NoNgrams,21:N1} {tokens / r.Capture,20:N1} {Measure.Median(r.Overheads) * 100,8:F1}% " +
-                        $"{$"{r.Overheads.Min() * 100:F1} … {r.Overheads.Max() * 100:F1}%",15} " +
+                        $"{$"{r.Overheads.Min() * 100:F1} … {r.Overheads.Max() * 100:F1}%",15} {(cpu ? $"{Measure.Median(r.CountingShares) * 100:F1}% ({r.CountingShares.Min() * 100:F1} … {r.CountingShares.Max() * 100:F1})" : "n/a"),23} " +
                         $"{$"{r.Density * 100:F2}% / {Cell(b?.Density * 100, "F2", "%")}",33}");
         }
         o.WriteLine("layer-streamed capture (each layer's weights read from the checkpoint once per run of all batches), active counts: " +

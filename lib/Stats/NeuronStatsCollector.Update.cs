@@ -23,6 +23,13 @@ public sealed partial class NeuronStatsCollector
     /// </summary>
     public void Update(int layer, Tensor activations, CountedBatch batch)
     {
+        countingClock.Start();
+        try { AddLayer(layer, activations, batch); }
+        finally { countingClock.Stop(); }
+    }
+
+    void AddLayer(int layer, Tensor activations, CountedBatch batch)
+    {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Owner != this) throw new ArgumentException("This batch was counted by another collector.", nameof(batch));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using OptNeurons.Runtime;
 using TorchSharp;
@@ -39,6 +40,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     readonly long sketchStep;   // entries per step of a device summary update (DeviceSketches.UpdateLayer)
     long tokenCount, sequenceCount;
     CountedBatch? current;   // the batch of BeginBatch, for Update(layer, activations)
+    readonly Stopwatch countingClock = new();   // runs inside CountBatch and Update only: see CountingTime
     bool checkedNonNegative; // the first update's values were checked to be ≥ 0 (see Update)
     bool disposed;
 
@@ -107,6 +109,14 @@ public sealed partial class NeuronStatsCollector : IDisposable
     public StatsOptions Options => options;
     public long TokenCount => tokenCount;
 
+    /// <summary>
+    /// Wall time spent inside <see cref="CountBatch"/> and <see cref="Update(int, Tensor, CountedBatch)"/> so far: the
+    /// statistics' own share of a capture, measured inside the same passes as the forward computation around it. On
+    /// the CPU that is their whole cost. On a GPU it is only the host's part: kernels run asynchronously, so their time
+    /// falls wherever the host next waits for the device.
+    /// </summary>
+    public TimeSpan CountingTime => countingClock.Elapsed;
+
     /// <summary>Starts a batch for <see cref="Update(int, Tensor)"/>: <see cref="CountBatch"/>, remembered as the current batch.</summary>
     public void BeginBatch(Tensor inputIds, Tensor attentionMask)
     {
@@ -123,6 +133,13 @@ public sealed partial class NeuronStatsCollector : IDisposable
     /// every captured layer's <see cref="Update(int, Tensor, CountedBatch)"/> of this batch takes.
     /// </summary>
     public CountedBatch CountBatch(Tensor inputIds, Tensor attentionMask)
+    {
+        countingClock.Start();
+        try { return CountInputs(inputIds, attentionMask); }
+        finally { countingClock.Stop(); }
+    }
+
+    CountedBatch CountInputs(Tensor inputIds, Tensor attentionMask)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (inputIds.ndim != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))

@@ -35,6 +35,29 @@ public class CollectorGuardTests
     }
 
     [Fact]
+    public void CountingTime_RunsOnlyInsideCountingCalls_AndStopsWhenOneThrows()
+    {
+        using var c = Collector();
+        Assert.Equal(TimeSpan.Zero, c.CountingTime);
+        using var scope = NewDisposeScope();
+        var (ids, mask, acts) = (tensor(new long[,] { { 2, 5, 6 } }), ones(1, 3, ScalarType.Int64), ones(1, 3, 4));
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        c.BeginBatch(ids, mask);
+        c.Update(0, acts);
+        wall.Stop();
+        var counted = c.CountingTime;
+        Assert.InRange(counted, TimeSpan.FromTicks(1), wall.Elapsed);
+
+        Thread.Sleep(50);   // time outside the collector is not its own
+        Assert.Equal(counted, c.CountingTime);
+        Assert.Throws<ArgumentException>(() => c.Update(1, ones(1, 3, 5)));   // wrong ffn width
+        var afterThrow = c.CountingTime;
+        Assert.True(afterThrow > counted);
+        Thread.Sleep(50);
+        Assert.Equal(afterThrow, c.CountingTime);   // the failed call stopped the clock on its way out
+    }
+
+    [Fact]
     public void CollectorBuiltUnderInferenceMode_UpdatesOutsideIt_AndEmptyBatchesCountNothing()
     {
         NeuronStatsCollector c;
