@@ -64,6 +64,13 @@ public static class ResumableCapture
             if (done < end - start) progress = SaveCheckpoint(collector.Result(source), progress with { SequencesDone = done }, output, options);
             reporter?.Add(tokens);
         }
+        if (reporter is not null)
+        {
+            double counting = collector.CountingTime.TotalSeconds;   // a resumed collector's clock starts at the resume
+            string where = engine.Device.type == TorchSharp.DeviceType.CPU ? "" : " (the host's part only: device kernels run asynchronously)";
+            options.Log!.WriteLine($"capture: the statistics took {counting:F1} s of this run's {reporter.Seconds:F1} s " +
+                                   $"({100 * counting / Math.Max(reporter.Seconds, 1e-9):F1} %){where}.");
+        }
         var result = collector.Result(source);
         result.Save(output);
         options.Hook?.Invoke(CaptureStage.FinalSaved, done);

@@ -53,8 +53,15 @@ public class ResumeTests
             new() { Hook = (s, n) => { if (s == CaptureStage.ChunkCounted && n == 12) throw new Killed(); } }));
         var stray = Directory.CreateDirectory(Path.Combine(output, "partial", "0000000012")).FullName;
         File.WriteAllText(Path.Combine(stray, NeuronStats.TensorsFile), "killed while saving");
-        var resumed = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output);
+        var resumedLog = new StringWriter();
+        var resumed = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output, new() { Log = resumedLog });
         Assert.False(Directory.Exists(stray));
+        Assert.Contains("resuming", resumedLog.ToString());
+        var share = System.Text.RegularExpressions.Regex.Match(resumedLog.ToString(), @"the statistics took (\S+) s of this run's (\S+) s \((\S+) %\)\.");
+        Assert.True(share.Success, resumedLog.ToString());
+        double counting = double.Parse(share.Groups[1].Value), total = double.Parse(share.Groups[2].Value), percent = double.Parse(share.Groups[3].Value);
+        Assert.InRange(counting, 0, total);
+        Assert.InRange(percent, 0, 100);
 
         var log = new StringWriter();
         var again = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output, new() { Log = log });
