@@ -112,8 +112,8 @@ public sealed partial class NeuronStatsCollector : IDisposable
     /// <summary>
     /// Wall time spent inside <see cref="CountBatch"/> and <see cref="Update(int, Tensor, CountedBatch)"/> so far: the
     /// statistics' own share of a capture, measured inside the same passes as the forward computation around it. On
-    /// the CPU that is their whole cost. On a GPU it is only the host's part: kernels run asynchronously, so their time
-    /// falls wherever the host next waits for the device.
+    /// the CPU that is their direct cost (not the cache misses they may cause the computation after them). On a GPU it
+    /// is only the host's part: kernels run asynchronously, so their time falls wherever the host next waits.
     /// </summary>
     public TimeSpan CountingTime => countingClock.Elapsed;
 
