@@ -34,11 +34,14 @@ internal sealed class DeviceSketches : IDisposable
 
     public int Rows { get; }
     public int Capacity { get; }
+    /// <summary>Bits of this order's packed keys (<see cref="NgramKey"/>): every key is below 2^KeyBits.</summary>
+    public int KeyBits { get; }
 
-    public DeviceSketches(int rows, int capacity, Device device)
+    public DeviceSketches(int rows, int capacity, int order, Device device)
     {
         NgramSketch.CheckSize(rows, capacity);
-        (Rows, Capacity) = (rows, capacity);
+        if (order is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(order), order, "n-gram orders are 1, 2 or 3.");
+        (Rows, Capacity, KeyBits) = (rows, capacity, order * NgramKey.BitsPerToken);
         // Like the collector's other accumulators: normal tensors that outlive every caller's dispose scope.
         using (inference_mode(false))
         {
@@ -53,19 +56,21 @@ internal sealed class DeviceSketches : IDisposable
     /// mask of the batch's counted tokens, <paramref name="rowBase"/> the row of the layer's neuron 0. Neurons are taken
     /// in blocks whose active pairs plus stored slots (K per neuron) stay within <paramref name="stepEntries"/> (a
     /// neuron with more takes a step alone), which bounds the temporaries; neurons that never fire are skipped, as their
-    /// rows get no new key.
+    /// rows get no new key. A block also has fewer than 2^(63 - key bits) neurons (4,096 with trigrams), so that a
+    /// (neuron in block, key) pair packs into one int64 (<see cref="MergeBlock"/>).
     /// </summary>
     public static void UpdateLayer(DeviceSketches[] sketches, DeviceBatchKeys keys, Tensor active, int rowBase, long stepEntries)
     {
         int neurons = (int)active.shape[1];
         long k = sketches[0].Capacity;
+        int maxWidth = (int)Math.Min(int.MaxValue, 1L << (63 - sketches.Max(s => s.KeyBits)));
         long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
         using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
         for (int f0 = 0; f0 < neurons;)
         {
             if (fired[f0] == 0) { f0++; continue; }
             int f1 = f0 + 1;
-            for (long size = fired[f0] + k; f1 < neurons && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
+            for (long size = fired[f0] + k; f1 < neurons && f1 - f0 < maxWidth && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
             using var scope = NewDisposeScope();
             using var c = new ScalarScope();   // every Scalar held until the step ends (see Scalars)
             int w = f1 - f0;
@@ -74,18 +79,18 @@ internal sealed class DeviceSketches : IDisposable
             var token = events.div(c[w], RoundingMode.floor);
             var neuron = events.remainder(c[w]);
             for (int o = 0; o < sketches.Length; o++)
-                sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Ranks[o], keys.Distinct[o]);
+                sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Keys[o]);
             f0 = f1;
         }
     }
 
     /// <summary>
     /// <see cref="NgramSketch.Merge"/> for rows row0 … row0+width-1 at once. Event i is neuron row0 + neuron[i] active
-    /// at counted token token[i]; <paramref name="ranks"/>[j] is the rank in <paramref name="distinct"/> (the batch's
-    /// increasing distinct keys) of the n-gram ending at token j, or -1. Every row of the block is rewritten; a row with
-    /// no new key is rewritten as it was. Each stage's temporaries die at its end.
+    /// at counted token token[i]; <paramref name="tokenKeys"/>[j] is the key of the n-gram ending at token j, or -1.
+    /// Every row of the block is rewritten; a row with no new key is rewritten as it was. Each stage's temporaries die
+    /// at its end.
     /// </summary>
-    void MergeBlock(int row0, int width, Tensor token, Tensor neuron, Tensor ranks, Tensor distinct)
+    void MergeBlock(int row0, int width, Tensor token, Tensor neuron, Tensor tokenKeys)
     {
         using var scope = NewDisposeScope();
         using var c = new ScalarScope();   // every Scalar held until the merge ends (see Scalars)
@@ -93,42 +98,30 @@ internal sealed class DeviceSketches : IDisposable
         var keyBlock = keys.narrow(0, row0, width).view(-1);
         var countBlock = counts.narrow(0, row0, width).view(-1);
 
-        // 1. The batch's (neuron, key, count) in (neuron, key) order.
-        Tensor batchF, batchKey, batchCount;
-        using (var stage = NewDisposeScope())
-        {
-            var rank = ranks.index_select(0, token);
-            var exists = rank.ge(Zero);   // tokens too close to a sequence's start end no n-gram of this order
-            rank = rank.masked_select(exists);
-            if (rank.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
-            // Ranks order like keys; f < width < 2^31 and rank < s ≤ N < 2^31, so f·s + rank < 2^62.
-            long s = distinct.shape[0];
-            var (code, _, n) = neuron.masked_select(exists).mul(c[s]).add(rank, One).unique(sorted: true, return_counts: true);
-            (batchF, batchKey, batchCount) = (code.div(c[s], RoundingMode.floor), distinct.index_select(0, code.remainder(c[s])), n!);
-            stage.MoveToOuter(batchF, batchKey, batchCount);
-        }
-
-        // 2. Union with the stored entries (count > 0), equal keys summed: entries (mf, mk, count) in (neuron, key) order.
+        // 1. The stored entries (count > 0) and the batch's events (count 1 each), equal (neuron, key) pairs summed:
+        // entries (mf, mk, count) in (neuron, key) order.
         Tensor mf, mk, count;
         using (var stage = NewDisposeScope())
         {
-            // Used slots as indices f·K + i, increasing: (neuron, key) order, as each row's used slots are key-sorted.
+            var key = tokenKeys.index_select(0, token);
+            var exists = key.ge(Zero);   // tokens too close to a sequence's start end no n-gram of this order
+            key = key.masked_select(exists);
+            if (key.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
+            // Used slots as indices f·K + i.
             var slots = countBlock.nonzero().squeeze(1);
-            var allF = cat([slots.div(c[k], RoundingMode.floor), batchF]);
-            var allKey = cat([keyBlock.index_select(0, slots), batchKey]);
-            var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), batchCount]);
-            // Keys (up to 51 bits) are replaced by their rank among the step's u distinct keys: u ≤ width·K + s, where
-            // width·K ≤ R·K < 2^31 (NgramSketch.CheckSize) and s < 2^31, so u < 2^32 and f·u + rank < 2^31·2^32 = 2^63.
-            var space = allKey.unique(sorted: true).output;
-            long u = space.shape[0];
-            var (code, inverse, _) = allF.mul(c[u]).add(searchsorted(space, allKey), One).unique(sorted: true, return_inverse: true);
+            var allF = cat([slots.div(c[k], RoundingMode.floor), neuron.masked_select(exists)]);
+            var allKey = cat([keyBlock.index_select(0, slots), key]);
+            var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), ones_like(key)]);
+            // f·2^KeyBits + key: below 2^63, as UpdateLayer keeps width ≤ 2^(63 - KeyBits).
+            long span = 1L << KeyBits;
+            var (code, inverse, _) = allF.mul(c[span]).add(allKey, One).unique(sorted: true, return_inverse: true);
             count = zeros(code.shape[0], ScalarType.Int64, code.device).index_add_(0, inverse!, allCount, One);
-            mf = code.div(c[u], RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
-            mk = space.index_select(0, code.remainder(c[u]));
+            mf = code.div(c[span], RoundingMode.floor);   // nondecreasing: each row's entries are contiguous, in key order
+            mk = code.remainder(c[span]);
             stage.MoveToOuter(mf, mk, count);
         }
 
-        // 3. Per row m entries from start; where m > K, the cut is the (K+1)-th largest count. A sort by (neuron
+        // 2. Per row m entries from start; where m > K, the cut is the (K+1)-th largest count. A sort by (neuron
         // ascending, count descending) puts it at start + K: counts are below 2^31, so f·2^31 + (2^31 - 1 - count) < 2^62
         // orders that way, and the count is read back from the sorted code.
         Tensor cut;
@@ -143,7 +136,7 @@ internal sealed class DeviceSketches : IDisposable
             stage.MoveToOuter(cut);
         }
 
-        // 4. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
+        // 3. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
         var left = count - cut.index_select(0, mf);
         var keep = left.gt(Zero);
         var keptF = mf.masked_select(keep);
@@ -207,25 +200,21 @@ internal sealed class DeviceSketches : IDisposable
 
 /// <summary>
 /// One batch's n-grams on the collector's device, uploaded once per batch for every layer's update: per tracked order,
-/// the rank of the n-gram ending at each counted token (-1 where none does) and the batch's distinct keys, increasing
-/// (<see cref="BatchLayout.KeyRanks"/>, <see cref="BatchLayout.DistinctKeys"/>).
+/// the key of the n-gram ending at each counted token, -1 where none does (<see cref="BatchLayout.Keys"/>).
 /// </summary>
 internal sealed class DeviceBatchKeys : IDisposable
 {
-    public Tensor[] Ranks { get; }
-    public Tensor[] Distinct { get; }
+    public Tensor[] Keys { get; }
 
     public DeviceBatchKeys(BatchLayout layout, IReadOnlyList<int> orders, Device device)
     {
         using var scope = NewDisposeScope();
         using var normal = inference_mode(false);   // read by updates inside and outside inference mode
-        Ranks = orders.Select(n => tensor(layout.KeyRanks[n - 1]).to(ScalarType.Int64, device).DetachFromDisposeScope()).ToArray();
-        Distinct = orders.Select(n => tensor(layout.DistinctKeys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
+        Keys = orders.Select(n => tensor(layout.Keys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
     }
 
     public void Dispose()
     {
-        foreach (var t in Ranks) t.Dispose();
-        foreach (var t in Distinct) t.Dispose();
+        foreach (var t in Keys) t.Dispose();
     }
 }

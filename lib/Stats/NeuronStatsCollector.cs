@@ -94,7 +94,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
         try
         {
             for (int o = 0; onDevice && o < this.options.NgramOrders.Count; o++)
-                onDeviceSketches.Add(new DeviceSketches(L * ffnDim, this.options.SketchCapacity, this.device));
+                onDeviceSketches.Add(new DeviceSketches(L * ffnDim, this.options.SketchCapacity, this.options.NgramOrders[o], this.device));
         }
         catch
         {

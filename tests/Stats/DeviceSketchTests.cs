@@ -63,6 +63,21 @@ public class DeviceSketchTests
         AssertEqual(host, device);
     }
 
+    [Fact]
+    public void LayersWiderThan4096_WithFullWidthTrigramKeys_EqualTheHostPath()
+    {
+        // OPT's vocabulary makes trigram keys up to 50 bits long: a (neuron, key) pair fits one int64 only for the first
+        // 4,096 neurons of a block, so wider layers must be split however few entries they hold.
+        int[] layers = [0];
+        const int ffn = 4100, vocab = 50272;
+        var options = new StatsOptions { SketchCapacity = 2 };
+        var seqs = RandomSequences(seed: 26, count: 3, minLength: 4, maxLength: 6, vocab: vocab, layers: 1, ffn: ffn, density: 0.6);
+        var host = Run(options, seqs, layers, ffn, 8, vocab, onDevice: false, batchSize: 3, leftPad: false);
+        var device = Run(options, seqs, layers, ffn, 8, vocab, onDevice: true, batchSize: 3, leftPad: false);
+        Assert.True(Enumerable.Range(4096, ffn - 4096).Sum(f => host.SketchError(0, f, 3)) > 0);   // the last neurons' trigrams overflow
+        AssertEqual(host, device);
+    }
+
     [Theory]
     [InlineData(true, true)]
     [InlineData(false, false)]
