@@ -9,7 +9,8 @@ namespace OptNeurons.Stats;
 /// The Misra–Gries summaries of one n-gram order (<see cref="NgramSketch"/>'s layout and merge rule, byte for byte) as
 /// tensors on the collector's device: keys [R, K] int64 (-1 unused), counts [R, K] int32 (0 unused), errors [R] int64,
 /// R = layers · F. They are updated with tensor operations, so a GPU collector never copies an activity mask to the
-/// host; the work per layer is a few sorts of the layer's stored and new entries instead of a loop over neurons.
+/// host; the work per layer is a few sorts of the layer's stored and new entries instead of a loop over neurons. A
+/// step waits for the device only where a result's size depends on the data (three nonzero and one unique per order).
 /// Memory: 12·K + 8 bytes per row on the device (the host sketch's lengths are recovered from the counts), plus an
 /// update's temporaries (<see cref="StepBytesPerEntry"/>).
 /// </summary>
@@ -104,12 +105,12 @@ internal sealed class DeviceSketches : IDisposable
         using (var stage = NewDisposeScope())
         {
             var key = tokenKeys.index_select(0, token);
-            var exists = key.ge(Zero);   // tokens too close to a sequence's start end no n-gram of this order
-            key = key.masked_select(exists);
-            if (key.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
+            var exists = key.ge(Zero).nonzero().squeeze(1);   // tokens too close to a sequence's start end no n-gram of this order
+            if (exists.shape[0] == 0) return;   // no new key for any row of the block: all stay as they are
+            key = key.index_select(0, exists);
             // Used slots as indices f·K + i.
             var slots = countBlock.nonzero().squeeze(1);
-            var allF = cat([slots.div(c[k], RoundingMode.floor), neuron.masked_select(exists)]);
+            var allF = cat([slots.div(c[k], RoundingMode.floor), neuron.index_select(0, exists)]);
             var allKey = cat([keyBlock.index_select(0, slots), key]);
             var allCount = cat([countBlock.index_select(0, slots).to(ScalarType.Int64), ones_like(key)]);
             // f·2^KeyBits + key: below 2^63, as UpdateLayer keeps width ≤ 2^(63 - KeyBits).
@@ -127,7 +128,7 @@ internal sealed class DeviceSketches : IDisposable
         Tensor cut;
         using (var stage = NewDisposeScope())
         {
-            var m = bincount(mf, minlength: width);
+            var m = Occurrences(mf, width);
             var start = m.cumsum(0) - m;
             var byCount = mf.mul(c[CountLimit]).sub(count).add(c[CountLimit - 1], One).sort().Values;
             var kthReversed = byCount.remainder(c[CountLimit]).index_select(0, start.add(c[k], One).clamp_max(c[byCount.shape[0] - 1]));
@@ -138,17 +139,24 @@ internal sealed class DeviceSketches : IDisposable
 
         // 3. Subtract, keep what stays positive (at most K per row), and write each row's survivors to its first slots.
         var left = count - cut.index_select(0, mf);
-        var keep = left.gt(Zero);
-        var keptF = mf.masked_select(keep);
-        var kept = bincount(keptF, minlength: width);
+        var keep = left.gt(Zero).nonzero().squeeze(1);
+        var keptF = mf.index_select(0, keep);
+        var kept = Occurrences(keptF, width);
         var position = arange(keptF.shape[0], ScalarType.Int64, keptF.device) - (kept.cumsum(0) - kept).index_select(0, keptF);
         var slot = keptF.mul(c[k]).add(position, One);
         keyBlock.fill_(MinusOne);
         countBlock.fill_(Zero);
-        keyBlock.index_copy_(0, slot, mk.masked_select(keep));
-        countBlock.index_copy_(0, slot, left.masked_select(keep).to(ScalarType.Int32));
+        keyBlock.index_copy_(0, slot, mk.index_select(0, keep));
+        countBlock.index_copy_(0, slot, left.index_select(0, keep).to(ScalarType.Int32));
         errors.narrow(0, row0, width).add_(cut, One);
     }
+
+    /// <summary>
+    /// How often each of 0 … width-1 occurs in <paramref name="index"/>. Unlike bincount, which reads the largest value
+    /// back to size its result, it never makes the host wait for the device.
+    /// </summary>
+    static Tensor Occurrences(Tensor index, long width) =>
+        zeros(width, ScalarType.Int64, index.device).index_add_(0, index, ones_like(index), One);
 
     /// <summary>A host copy, as the host path would hold it (lengths recovered from the counts).</summary>
     public NgramSketch ToHost()
