@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace OptNeurons.Stats;
 
 /// <summary>
@@ -5,9 +7,8 @@ namespace OptNeurons.Stats;
 /// <see cref="NeuronStatsCollector.CountBatch"/> and passed to <see cref="NeuronStatsCollector.Update(int, TorchSharp.torch.Tensor, CountedBatch)"/>.
 /// It lets a caller visit layers in the outer loop (layer streaming: every batch of a chunk through layer 0, then
 /// layer 1, …) while each batch's tokens, positions and n-grams are counted exactly once, as in batch-major order.
-/// Holds host arrays (about 40 bytes per counted token) and, while its layers are being added to a collector whose
-/// n-gram summaries live on the device, the batch's n-grams there (about 16 bytes per counted token and order), freed
-/// once every captured layer has been added.
+/// Holds host arrays (about 40 bytes per counted token) and, while its layers are being added, what every layer's update
+/// reads on the collector's device (<see cref="DeviceBatch"/>), freed once every captured layer has been added.
 /// </summary>
 public sealed class CountedBatch
 {
@@ -18,13 +19,13 @@ public sealed class CountedBatch
     internal BatchLayout Layout { get; }
     /// <summary>Updated[i]: captured layer i has been added for this batch (each layer once).</summary>
     internal bool[] Updated { get; }
-    /// <summary>The batch's n-grams on the collector's device, uploaded by the first layer that needs them.</summary>
-    internal DeviceBatchKeys? DeviceKeys { get; set; }
+    /// <summary>What every layer's update reads on the collector's device, uploaded by the batch's first update.</summary>
+    internal DeviceBatch? OnDevice { get; set; }
 
-    internal void ReleaseDeviceKeys()
+    internal void ReleaseDevice()
     {
-        DeviceKeys?.Dispose();
-        DeviceKeys = null;
+        OnDevice?.Dispose();
+        OnDevice = null;
     }
 
     /// <summary>Rows (B) and columns (T) of the batch the activations must match.</summary>
@@ -32,4 +33,32 @@ public sealed class CountedBatch
     public int Columns => Layout.Columns;
     /// <summary>Tokens of this batch that count (real tokens, minus position 0 when it is excluded).</summary>
     public int Tokens => Layout.Count;
+}
+
+/// <summary>
+/// One batch's index tensors on the collector's device, uploaded once for all its layers rather than once per layer (a
+/// copy from host memory makes the host wait for the device): the counted tokens' rows of the flattened [B·T]
+/// activations, null where every token counts (8 bytes per counted token); and where the n-gram summaries live on the
+/// device, per tracked order, the key of the n-gram ending at each counted token, -1 where none does (8 bytes per
+/// counted token and order; <see cref="BatchLayout.Keys"/>).
+/// </summary>
+internal sealed class DeviceBatch : IDisposable
+{
+    public Tensor? Counted { get; }
+    public Tensor[] NgramKeys { get; }
+
+    public DeviceBatch(BatchLayout layout, IReadOnlyList<int> deviceOrders, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var normal = inference_mode(false);   // read by updates inside and outside inference mode
+        if (layout.Count < (long)layout.Batch * layout.Columns)
+            Counted = tensor(layout.CountedFlat).to(device).DetachFromDisposeScope();
+        NgramKeys = deviceOrders.Select(n => tensor(layout.Keys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
+    }
+
+    public void Dispose()
+    {
+        Counted?.Dispose();
+        foreach (var t in NgramKeys) t.Dispose();
+    }
 }

@@ -60,7 +60,7 @@ internal sealed class DeviceSketches : IDisposable
     /// rows get no new key. A block also has fewer than 2^(63 - key bits) neurons (4,096 with trigrams), so that a
     /// (neuron in block, key) pair packs into one int64 (<see cref="MergeBlock"/>).
     /// </summary>
-    public static void UpdateLayer(DeviceSketches[] sketches, DeviceBatchKeys keys, Tensor active, int rowBase, long stepEntries)
+    public static void UpdateLayer(DeviceSketches[] sketches, IReadOnlyList<Tensor> tokenKeys, Tensor active, int rowBase, long stepEntries)
     {
         int neurons = (int)active.shape[1];
         long k = sketches[0].Capacity;
@@ -80,7 +80,7 @@ internal sealed class DeviceSketches : IDisposable
             var token = events.div(c[w], RoundingMode.floor);
             var neuron = events.remainder(c[w]);
             for (int o = 0; o < sketches.Length; o++)
-                sketches[o].MergeBlock(rowBase + f0, w, token, neuron, keys.Keys[o]);
+                sketches[o].MergeBlock(rowBase + f0, w, token, neuron, tokenKeys[o]);
             f0 = f1;
         }
     }
@@ -203,26 +203,5 @@ internal sealed class DeviceSketches : IDisposable
         keys.Dispose();
         counts.Dispose();
         errors.Dispose();
-    }
-}
-
-/// <summary>
-/// One batch's n-grams on the collector's device, uploaded once per batch for every layer's update: per tracked order,
-/// the key of the n-gram ending at each counted token, -1 where none does (<see cref="BatchLayout.Keys"/>).
-/// </summary>
-internal sealed class DeviceBatchKeys : IDisposable
-{
-    public Tensor[] Keys { get; }
-
-    public DeviceBatchKeys(BatchLayout layout, IReadOnlyList<int> orders, Device device)
-    {
-        using var scope = NewDisposeScope();
-        using var normal = inference_mode(false);   // read by updates inside and outside inference mode
-        Keys = orders.Select(n => tensor(layout.Keys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in Keys) t.Dispose();
     }
 }

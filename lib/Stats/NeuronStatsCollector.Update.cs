@@ -47,7 +47,7 @@ public sealed partial class NeuronStatsCollector
         try { AddActivity(li, activations, batch); }
         finally
         {
-            if (Array.TrueForAll(batch.Updated, u => u)) batch.ReleaseDeviceKeys();   // the batch's last layer
+            if (Array.TrueForAll(batch.Updated, u => u)) batch.ReleaseDevice();   // the batch's last layer
         }
     }
 
@@ -57,8 +57,9 @@ public sealed partial class NeuronStatsCollector
         using var scope = NewDisposeScope();
         // A cast to bool tests "nonzero" in one vectorised pass, about 3× faster than a comparison with 0 on the CPU.
         var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).to(ScalarType.Bool);   // [B·T, F]
-        if (b.Count < active.shape[0])   // keep counted tokens only; full-length batches skip the gather
-            active = active.index_select(0, tensor(b.CountedFlat, device: device));                                   // [N, F]
+        var onDevice = batch.OnDevice ??= new DeviceBatch(b, deviceSketches.Length > 0 ? options.NgramOrders : [], device);
+        if (onDevice.Counted is { } counted)   // keep counted tokens only; full-length batches skip the gather
+            active = active.index_select(0, counted);                                                                 // [N, F]
         if (positionActiveCounts is not null)
         {
             var counts = positionActiveCounts[li];
@@ -72,9 +73,8 @@ public sealed partial class NeuronStatsCollector
         if (options.NgramOrders.Count == 0) return;
         if (deviceSketches.Length > 0)
         {
-            // The summaries are updated where the mask is; the batch's n-grams are uploaded by its first layer.
-            batch.DeviceKeys ??= new DeviceBatchKeys(b, options.NgramOrders, device);
-            DeviceSketches.UpdateLayer(deviceSketches, batch.DeviceKeys, active, li * ffnDim, sketchStep);
+            // The summaries are updated where the mask is, from the batch's n-grams uploaded by its first layer.
+            DeviceSketches.UpdateLayer(deviceSketches, onDevice.NgramKeys, active, li * ffnDim, sketchStep);
             return;
         }
         // Otherwise the one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron),
@@ -156,6 +156,6 @@ public sealed partial class NeuronStatsCollector
         activeCounts?.Dispose();
         positionActiveCounts?.Dispose();
         foreach (var s in deviceSketches) s.Dispose();
-        current?.ReleaseDeviceKeys();
+        current?.ReleaseDevice();
     }
 }

@@ -121,7 +121,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     public void BeginBatch(Tensor inputIds, Tensor attentionMask)
     {
         var next = CountBatch(inputIds, attentionMask);
-        current?.ReleaseDeviceKeys();   // where a layer of the previous batch was left out
+        current?.ReleaseDevice();   // where a layer of the previous batch was left out
         current = next;
     }
 

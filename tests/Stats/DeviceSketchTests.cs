@@ -120,7 +120,7 @@ public class DeviceSketchTests
         }).ToArray();
         for (int l = 0; l < 2; l++)
             foreach (var (batch, acts) in batches) c.Update(layers[l], acts[l], batch);
-        Assert.All(batches, b => Assert.Null(b.Batch.DeviceKeys));   // freed after each batch's last layer
+        Assert.All(batches, b => Assert.Null(b.Batch.OnDevice));   // freed after each batch's last layer
         AssertEqual(host, c.Result());
     }
 
