@@ -40,9 +40,7 @@ public class ReferenceFixtureTests
     {
         using var copy = CopyOfExpected();
         var inputs = copy.Sub("expected/inputs.json");
-        var json = JsonNode.Parse(File.ReadAllText(inputs))!.AsObject();
-        json.Remove("stats_sequences");
-        File.WriteAllText(inputs, json.ToJsonString());
+        EditJson(inputs, json => json.AsObject().Remove("stats_sequences"));
         var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
         Assert.Equal($"{inputs}: no \"stats_sequences\" where the reference-fixture format has one.", error.Message);
     }
@@ -101,11 +99,11 @@ public class ReferenceFixtureTests
 
     static void SetActivationsEntry(TempDirectory copy, string dtype, string order)
     {
-        var path = copy.Sub("expected/manifest.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
-        manifest["files"]!["activations.bin"]!["dtype"] = dtype;
-        manifest["files"]!["activations.bin"]!["byte_order"] = order;
-        File.WriteAllText(path, manifest.ToJsonString());
+        EditJson(copy.Sub("expected/manifest.json"), manifest =>
+        {
+            manifest["files"]!["activations.bin"]!["dtype"] = dtype;
+            manifest["files"]!["activations.bin"]!["byte_order"] = order;
+        });
     }
 
     [Theory]
@@ -125,13 +123,13 @@ public class ReferenceFixtureTests
         using var bytes = layout == "column-major" ? stored.permute([.. Enumerable.Range(0, 4).Reverse().Select(i => (long)i)]).contiguous() : stored.clone();
         using var copy = CopyOfExpected();
         File.WriteAllBytes(copy.Sub("expected/activations.bin"), [.. bytes.data<float>().ToArray().SelectMany(BitConverter.GetBytes)]);
-        var manifestPath = copy.Sub("expected/manifest.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        var entry = manifest["files"]!["activations.bin"]!;
-        entry["shape"] = new JsonArray([.. shape.Select(n => JsonValue.Create(n))]);
-        entry["dims"] = new JsonArray([.. dims.Select(d => JsonValue.Create(d))]);
-        entry["layout"] = layout;
-        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        EditJson(copy.Sub("expected/manifest.json"), manifest =>
+        {
+            var entry = manifest["files"]!["activations.bin"]!;
+            entry["shape"] = new JsonArray([.. shape.Select(n => JsonValue.Create(n))]);
+            entry["dims"] = new JsonArray([.. dims.Select(d => JsonValue.Create(d))]);
+            entry["layout"] = layout;
+        });
 
         var read = ReferenceFixture.Open(copy.Path);
         Assert.Equal(original.ActivationsShape, read.ActivationsShape);
@@ -143,9 +141,7 @@ public class ReferenceFixtureTests
     {
         using var copy = CopyOfExpected();
         var path = copy.Sub("expected/manifest.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
-        manifest["files"]!["logits.bin"]!["dims"] = new JsonArray("batch", "position", "vocab");
-        File.WriteAllText(path, manifest.ToJsonString());
+        EditJson(path, manifest => manifest["files"]!["logits.bin"]!["dims"] = new JsonArray("batch", "position", "vocab"));
         var error = Assert.Throws<InvalidDataException>(() => ReferenceFixture.Open(copy.Path));
         Assert.Equal($"{path}: \"logits.bin\" has dims [batch, position, vocab] for shape [4, 12, 4096]; expected the dims batch, seq, vocab, in any order.",
                      error.Message);
@@ -156,12 +152,8 @@ public class ReferenceFixtureTests
     {
         var original = ReferenceFixture.Open(Fixtures.TinyPreLn);
         using var copy = CopyOfExpected();
-        var path = copy.Sub("expected/stats.json");
-        var stats = JsonNode.Parse(File.ReadAllText(path))!;
-        var layers = stats["layers"]!.AsArray();
-        var reversed = layers.Reverse().Select(l => l!.DeepClone()).ToArray();
-        stats["layers"] = new JsonArray(reversed);
-        File.WriteAllText(path, stats.ToJsonString());
+        EditJson(copy.Sub("expected/stats.json"), stats =>
+            stats["layers"] = new JsonArray([.. stats["layers"]!.AsArray().Reverse().Select(l => l!.DeepClone())]));
         var read = ReferenceFixture.Open(copy.Path);
         Assert.Equal(original.DeadCounts, read.DeadCounts);
         Assert.Equal(original.ActiveCounts, read.ActiveCounts);
@@ -198,10 +190,7 @@ public class ReferenceFixtureTests
     public void ManifestWithoutComputeDtype_IsAFloat32Reference()
     {
         using var copy = CopyOfExpected();
-        var path = copy.Sub("expected/manifest.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        manifest.Remove("compute_dtype");
-        File.WriteAllText(path, manifest.ToJsonString());
+        EditJson(copy.Sub("expected/manifest.json"), manifest => manifest.AsObject().Remove("compute_dtype"));
         Assert.Equal("float32", ReferenceFixture.Open(copy.Path).ComputeDtype);
     }
 
@@ -224,12 +213,15 @@ public class ReferenceFixtureTests
         Assert.Contains(fixture.Logits, v => Math.Abs(v) > 1);
     }
 
-    static void SetComputeDtype(TempDirectory copy, string dtype)
+    static void SetComputeDtype(TempDirectory copy, string dtype) =>
+        EditJson(copy.Sub("expected/manifest.json"), manifest => manifest["compute_dtype"] = dtype);
+
+    /// <summary>Rewrites a JSON file of a fixture copy after <paramref name="edit"/> changes its parsed form.</summary>
+    static void EditJson(string path, Action<JsonNode> edit)
     {
-        var path = copy.Sub("expected/manifest.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
-        manifest["compute_dtype"] = dtype;
-        File.WriteAllText(path, manifest.ToJsonString());
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
     }
 
     [Fact]
