@@ -67,23 +67,37 @@ public static class Charts
 
     /// <summary>
     /// One line per model over relative depth (default) or layer, each in its <see cref="HouseStyle.ModelColor"/>, so models
-    /// of different depths share one x axis. Other series (keys that name no model) work too, in <see cref="HouseStyle.SeriesColors"/>.
+    /// of different depths share one x axis. A key ending in <see cref="PaperSuffix"/> is a curve read off the paper's
+    /// figure: dashed, in its size's colour, so the paper's 125m and a computed 125m differ by line style only. Any other
+    /// key whose colour an earlier line already took (two models of the project, say) or that names no model ("new
+    /// overall") takes the next unused colour of <see cref="HouseStyle.SeriesColors"/>: no two computed lines look alike.
     /// </summary>
     public static GenericChart ModelsOverlay(string claim, IReadOnlyDictionary<string, IReadOnlyList<double>> perModel, string yTitle, bool relativeDepth = true)
     {
-        var traces = perModel.Select((m, i) =>
+        var taken = new HashSet<string>();
+        var spare = new Queue<string>(HouseStyle.SeriesColors);
+        var traces = perModel.Select(m =>
         {
-            // A key that names no model ("new overall") takes the next series colour.
-            var model = HouseStyle.ModelColor(m.Key);
-            var color = Color.fromString(model == HouseStyle.OtherColor ? HouseStyle.SeriesColors[i % HouseStyle.SeriesColors.Count] : model);
+            bool fromPaper = m.Key.EndsWith(PaperSuffix, StringComparison.Ordinal);
+            var color = HouseStyle.ModelColor(m.Key);
+            if (!fromPaper)
+            {
+                if (color == HouseStyle.OtherColor || taken.Contains(color))
+                    color = spare.Where(c => !taken.Contains(c)).DefaultIfEmpty(HouseStyle.OtherColor).First();
+                taken.Add(color);
+            }
             // NaN marks a value that is not known (a marker unread in a paper's figure): no point is drawn there.
             var points = LayerAxis(m.Value.Count, relativeDepth).Zip(m.Value).Where(p => !double.IsNaN(p.Second)).ToArray();
             return CSharpChart.Line<double, double, string>(points.Select(p => p.First), points.Select(p => p.Second), ShowMarkers: true, Name: m.Key,
-                                                             MarkerColor: color, LineColor: color);
-        });
+                                                             MarkerColor: Color.fromString(color), LineColor: Color.fromString(color),
+                                                             LineDash: fromPaper ? StyleParam.DrawingStyle.Dash : StyleParam.DrawingStyle.Solid);
+        }).ToArray();
         var layers = perModel.Values.Select(v => v.Count).DefaultIfEmpty(0).Max();
         return HouseStyle.Apply(CSharpChart.Combine(traces), claim, LayerTitle(relativeDepth), yTitle, relativeDepth ? null : LayerStep(layers));
     }
+
+    /// <summary>How <see cref="ModelsOverlay"/> knows a curve read off the paper's figure: "opt-125m (paper)".</summary>
+    public const string PaperSuffix = " (paper)";
 
     /// <summary>Whole layers only, at most ~16 ticks (64-layer models get every 4th).</summary>
     static double LayerStep(int layers) => Math.Max(1, Math.Ceiling(layers / 16.0));

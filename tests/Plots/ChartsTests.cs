@@ -52,6 +52,25 @@ public class ChartsTests
     }
 
     [Fact]
+    public void ModelsOverlay_NeverDrawsTwoComputedLinesAlike_AndDashesThePapersCurves()
+    {
+        var data = Figure(Charts.ModelsOverlay("c", new Dictionary<string, IReadOnlyList<double>>
+        {
+            ["opt-125m" + Charts.PaperSuffix] = [1, 2], ["opt-125m"] = [1, 2], ["opt-mini"] = [1], ["opt-mini-nopos"] = [1], ["opt-mini-postln"] = [1], ["new overall"] = [1],
+        }, "y"))["data"]!.AsArray().ToDictionary(t => (string)t!["name"]!, t => t!["line"]!);
+        string Colour(string name) => (string)data[name]["color"]!;
+        string? Dash(string name) => (string?)data[name]["dash"];
+
+        Assert.Equal(HouseStyle.ModelColor("opt-125m"), Colour("opt-125m"));
+        Assert.Equal(Colour("opt-125m"), Colour("opt-125m" + Charts.PaperSuffix));   // the same size, told apart by the dash
+        Assert.Equal("dash", Dash("opt-125m" + Charts.PaperSuffix));
+        Assert.NotEqual("dash", Dash("opt-125m"));
+        Assert.Equal(HouseStyle.TinyColor, Colour("opt-mini"));   // the first of the project's models keeps its colour
+        string[] computed = ["opt-125m", "opt-mini", "opt-mini-nopos", "opt-mini-postln", "new overall"];
+        Assert.Equal(computed.Length, computed.Select(Colour).Distinct().Count());
+    }
+
+    [Fact]
     public void RelativeDepth_RunsFromZeroToOne()
     {
         var x = Figure(Charts.PerLayer("c", [5, 6, 7, 8, 9], "y", relativeDepth: true))["data"]![0]!["x"]!.AsArray().Select(v => (double)v!).ToArray();
