@@ -6,7 +6,16 @@ namespace OptNeurons.Findings;
 /// <param name="CoveredActivations">Lower bound (exact when SketchExact) of those triggered by the covered n-grams.</param>
 /// <param name="Coverage">Step 1's coverage number (its upper bound, which passed).</param>
 public sealed record NgramDetector(string Model, int Layer, int NumLayers, double Depth, int Neuron, int N,
-                                   IReadOnlyList<long> Ngrams, long Activations, long CoveredActivations, int Coverage, bool SketchExact) : ILayerRow;
+                                   IReadOnlyList<long> Ngrams, long Activations, long CoveredActivations, int Coverage, bool SketchExact) : ILayerRow
+{
+    /// <summary>
+    /// Whether this is a token detector of <paramref name="token"/> alone. With documents packed into sequences, OPT's
+    /// &lt;/s&gt; also separates them, and a neuron that fires on separators passes the three steps as a detector of
+    /// &lt;/s&gt;: footnote 8 leaves out the begin-of-sentence token, which by default is position 0 only
+    /// (<see cref="TriggerCounting.ExcludeFirstPosition"/>).
+    /// </summary>
+    public bool DetectsOnly(int token) => N == 1 && Ngrams.Count > 0 && Ngrams.All(k => k == Stats.NgramKey.Pack(token));
+}
 
 /// <summary>Everything a search found in one model, and the neurons it could not decide.</summary>
 /// <param name="Undecided">(layer, neuron) of neurons that might be detectors but are not certainly, because their

@@ -50,6 +50,8 @@ public class DetectorTests
         var found = Found(search);
         Assert.Equal([HandStats.Bos], found[3]);
         Assert.Equal([HandStats.Bos, 10, 11], found[0]);
+        Assert.Equal([3], search.Detectors.Where(d => d.DetectsOnly(HandStats.Bos)).Select(d => d.Neuron));
+        Assert.Equal([5], search.Detectors.Where(d => d.DetectsOnly(14)).Select(d => d.Neuron));
     }
 
     [Fact]
