@@ -8,10 +8,11 @@ namespace OptNeurons.Findings;
 internal static class CoverageBounds
 {
     /// <summary>
-    /// Lower: the k reached by the largest upper bounds (each listed n-gram's Upper, then any number of unlisted n-grams
-    /// at Error each), which no true top-k sum can exceed. Upper: the k reached by the listed lower bounds, which some k
-    /// true counts reach at least; null when the listed lower bounds never reach the share (the coverage is then only
-    /// known to be ≥ Lower). Lower = Upper exactly when the summary was exact (Error 0), and sometimes otherwise.
+    /// Lower: the k reached by the largest values any k true counts can take: each listed n-gram's Upper, and any number
+    /// of unlisted n-grams at Error each, largest first (a rare listed n-gram's Upper, capped by its occurrences, can be
+    /// below Error), so no true top-k sum exceeds them. Upper: the k reached by the listed lower bounds, which some k true
+    /// counts reach at least; null when the listed lower bounds never reach the share (the coverage is then only known to
+    /// be ≥ Lower). Lower = Upper exactly when the summary was exact (Error 0), and sometimes otherwise.
     /// </summary>
     public static (int Lower, int? Upper) Of(NeuronTriggers t, int percent)
     {
@@ -26,13 +27,15 @@ internal static class CoverageBounds
         }
         var uppers = t.Triggers.Select(x => x.Upper).OrderDescending().ToArray();
         sum = 0;
-        for (int i = 0; i < uppers.Length; i++)
+        for (int i = 0; i < uppers.Length && uppers[i] >= t.Error; i++)
         {
             sum += uppers[i];
             if (100 * sum >= target) return (i + 1, upper);
         }
         if (t.Error == 0) throw new InvalidDataException("Exact trigger counts do not reach the neuron's activations.");
-        long missing = target - 100 * sum;                       // > 0: reached only with unlisted n-grams, Error each
-        return (uppers.Length + (int)((missing + 100 * t.Error - 1) / (100 * t.Error)), upper);
+        // From here on every value is at most Error, and unlisted n-grams supply Error each as many times as needed.
+        int taken = uppers.Count(u => u >= t.Error);
+        long missing = target - 100 * sum;
+        return (taken + (int)((missing + 100 * t.Error - 1) / (100 * t.Error)), upper);
     }
 }

@@ -5,8 +5,15 @@ namespace OptNeurons.Findings;
 /// <summary>
 /// One n-gram's trigger count for one neuron, as bounds: the Misra–Gries summary stores a count that is at most the
 /// true one (<see cref="Lower"/>); the true one is at most <see cref="Upper"/> = min(stored + sketch error, occurrences).
+/// The n-gram occurred between <see cref="OccurrencesLower"/> and <see cref="Occurrences"/> times; the two differ only
+/// for an n-gram that starts with a separator &lt;/s&gt; when position 0 is left out of statistics that counted it,
+/// since how many of its occurrences started at position 0 is not recorded.
 /// </summary>
-internal readonly record struct Trigger(long Key, long Lower, long Upper, long Occurrences);
+internal readonly record struct Trigger(long Key, long Lower, long Upper, long Occurrences, long OccurrencesLower)
+{
+    /// <summary>An n-gram whose occurrences are known exactly.</summary>
+    public Trigger(long key, long lower, long upper, long occurrences) : this(key, lower, upper, occurrences, occurrences) { }
+}
 
 /// <summary>
 /// A neuron's counted n-gram triggers (by Lower descending, then key ascending), the summary's error bound (any n-gram
@@ -87,9 +94,13 @@ internal sealed class NgramTriggers
                     if (upper > 0) list.Add(new Trigger(key, lower, upper, occurrences));
                 }
                 // A separator-initial n-gram: how much of its count started at position 0 is unknown (at most atZero),
-                // and so are its occurrences there; the upper bound of its occurrences keeps step 2 on the safe side.
+                // and so are its occurrences there (at most one per sequence that reaches position n − 1).
                 else if (Math.Min(count + error, occurrences) > 0)
-                    list.Add(new Trigger(key, Math.Max(0, count - atZero), Math.Min(count + error, occurrences), occurrences));
+                {
+                    long lower = Math.Max(0, count - atZero);
+                    long occurrencesLower = Math.Max(lower, occurrences - stats.PositionTokenCounts[n - 1]);
+                    list.Add(new Trigger(key, lower, Math.Min(count + error, occurrences), occurrences, occurrencesLower));
+                }
                 continue;
             }
             list.Add(new Trigger(key, count, Math.Min(count + error, occurrences), occurrences));

@@ -68,6 +68,22 @@ public class CoverageTests
     }
 
     [Fact]
+    public void CoverageLowerBound_TakesUnlistedNgramsAtTheError_BeforeRareListedOnes()
+    {
+        // A summary {a: 150, b: 1, c: 1} with error 2, of 160 activations (95 %: 152). b and c occurred once each, so
+        // their upper bounds are 1, while an n-gram the summary dropped may have triggered the neuron twice: true counts
+        // 150, 2, 2, … reach 152 with two n-grams, so the coverage is only known to be ≥ 2, not exactly 3.
+        var t = new NeuronTriggers([new(30, 150, 150, 150), new(31, 1, 1, 1), new(32, 1, 1, 1)], Error: 2, Activations: 160);
+        Assert.Equal((2, (int?)3), CoverageBounds.Of(t, 95));
+        // Listed upper bounds at or above the error come first: 150 + 2 reaches 152 either way.
+        var wide = t with { Triggers = [new(30, 150, 150, 150), new(31, 1, 3, 9)] };
+        Assert.Equal((2, (int?)null), CoverageBounds.Of(wide, 95));
+        // Error 0: the listed counts are exact, and both bounds are the coverage.
+        var exact = new NeuronTriggers([new(30, 150, 150, 150), new(31, 6, 6, 6), new(32, 4, 4, 4)], Error: 0, Activations: 160);
+        Assert.Equal((2, (int?)2), CoverageBounds.Of(exact, 95));
+    }
+
+    [Fact]
     public void PerNeuron_IsTheSame_WhetherPositionZeroWasSubtractedOrNeverCounted()
     {
         var rng = new Random(7);

@@ -91,6 +91,22 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Find_SeparatorInitialTrigram_IsUndecided_WhereItsOccurrencesAtPositionZeroAreUnknown()
+    {
+        // </s> 5 6 7 </s> 5 6: the neuron fires on the second 6 only, so it detects the trigram (</s> 5 6) that starts at a
+        // separator, on every one of its 12 occurrences there. Statistics that counted position 0 hold 24 occurrences and
+        // not how many started at position 0 (at most 12, one per sequence): the neuron may be a detector, so it must be
+        // undecided, not rejected. Without position 0 the counts are exact and it is one.
+        long[][] seqs = [.. Enumerable.Repeat(new long[] { HandStats.Bos, 5, 6, 7, HandStats.Bos, 5, 6 }, 12)];
+        Fires fires = (_, _, _, p, _) => p == 6;
+        var counted = NgramDetectors.Find(HandStats.Model(HandStats.Capture(seqs, 1, fires)), DetectorOptions.Trigrams);
+        Assert.Empty(counted.Detectors);
+        Assert.Equal([(0, 0)], counted.Undecided);
+        var exact = NgramDetectors.Find(HandStats.Model(HandStats.Capture(seqs, 1, fires, new StatsOptions { IncludeFirstPosition = false })), DetectorOptions.Trigrams);
+        Assert.Equal([Pack(HandStats.Bos, 5, 6)], Assert.Single(exact.Detectors).Ngrams);
+    }
+
+    [Fact]
     public void PerLayer_CountsDetectedCumulativeAndNewTokens()
     {
         // Layer 0: {10, 11} and {14}; layer 1: {11} and {12}; layer 2: {10}.
