@@ -8,9 +8,9 @@ static class MergeCommand
     public const string Help = """
         usage: optneurons merge --out DIR SHARD_DIR...
 
-          Combines the finished outputs of `optneurons capture --shard i/n` (every i from 0 to n-1, any order) into DIR.
-          Refuses shards of different models, data or options, a shard given twice, shards of different n, a missing
-          shard and an unfinished one. The result equals the unsharded capture byte for byte while no n-gram summary
+          Combines the finished outputs of `optneurons capture --shard i/n` (every i from 0 to n-1, any order) into DIR,
+          a new or empty folder. Refuses shards of different models, data or options, a shard given twice, shards of
+          different n, a missing shard and an unfinished one. The result equals the unsharded capture byte for byte while no n-gram summary
           overflowed; the command says whether any did (see docs/scaling.md).
         """;
 

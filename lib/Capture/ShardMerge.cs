@@ -13,12 +13,16 @@ public static class ShardMerge
     /// <summary>
     /// Checks, loads and merges the shard folders (any order) and saves the result, with a <see cref="CaptureProgress"/>
     /// of the unsharded job, to <paramref name="output"/>. Refuses, naming folders and values: a folder that is not a
-    /// finished capture, shards of different jobs (model, data, options), shards of different n, a shard given twice and
-    /// a missing shard.
+    /// finished capture, shards of different jobs (model, data, options), shards of different n, a shard given twice,
+    /// a missing shard, and an output folder that is not empty (one of the shards, or anything else it would replace).
     /// </summary>
     public static NeuronStats Run(IReadOnlyList<string> shardDirectories, string output)
     {
         if (shardDirectories.Count == 0) throw new ArgumentException("give at least one shard folder to merge.");
+        if (shardDirectories.FirstOrDefault(d => SameFolder(d, output)) is { } input)
+            throw new ArgumentException($"the output folder {output} is the shard {input}: merge into a new folder, so that no shard is replaced.");
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+            throw new ArgumentException($"the output folder {output} is not empty: merge into a new or empty folder, so that nothing in it is replaced.");
         var shards = shardDirectories.Select(dir => (Dir: dir, Progress: Finished(dir))).ToList();
         var first = shards[0];
         foreach (var s in shards.Skip(1))
@@ -51,6 +55,9 @@ public static class ShardMerge
         }.Write(output);
         return merged;
     }
+
+    static bool SameFolder(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 
     /// <summary>
     /// Whether the merged statistics equal the unsharded run's byte for byte, for the merge command to print: yes when

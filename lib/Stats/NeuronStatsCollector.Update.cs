@@ -11,6 +11,8 @@ public sealed partial class NeuronStatsCollector
     /// input after ReLU, on any device and in any float dtype. A neuron is active where the value is &gt; 0 on a counted
     /// token; as values after a ReLU are never negative, that is where it is nonzero, the cheaper test. The first update
     /// of a collector checks that its values are ≥ 0 (not NaN), so pre-ReLU values are refused rather than miscounted.
+    /// Every update is checked for NaN and ∞ (a half-precision overflow, say), which would pass the nonzero test: the
+    /// next <see cref="CountBatch"/> or <see cref="Result"/> throws, so no saved result ever holds such counts.
     /// Call once per captured layer per batch, e.g. from a forward hook; all temporaries die in this call's dispose
     /// scope.
     /// </summary>
@@ -55,6 +57,9 @@ public sealed partial class NeuronStatsCollector
     {
         var b = batch.Layout;
         using var scope = NewDisposeScope();
+        // Values after a ReLU are ≥ 0 or NaN, so their sum is finite exactly when every value is: one reduction per layer,
+        // read back only at the next batch, so a GPU does not wait here.
+        nonFinite.narrow(0, li, 1).add_(activations.detach().sum(ScalarType.Float32).isfinite().logical_not().to(ScalarType.Int64).to(device), One);
         // A cast to bool tests "nonzero" in one vectorised pass, about 3× faster than a comparison with 0 on the CPU.
         var active = activations.detach().to(device).reshape(b.Batch * (long)b.Columns, ffnDim).to(ScalarType.Bool);   // [B·T, F]
         var onDevice = batch.OnDevice ??= new DeviceBatch(b, deviceSketches.Length > 0 ? options.NgramOrders : [], device);
@@ -116,10 +121,26 @@ public sealed partial class NeuronStatsCollector
         checkedNonNegative = true;
     }
 
+    /// <summary>
+    /// Throws where an update's activations held NaN or ∞: cast to a mask they would count as firing everywhere. A
+    /// float16 forward pass overflows to ∞ where float32 does not, and NaN follows.
+    /// </summary>
+    void ThrowIfNonFinite()
+    {
+        long[] updates;
+        using (NewDisposeScope()) updates = TensorArrays.ToArray<long>(nonFinite.cpu());
+        var bad = layers.Where((_, i) => updates[i] > 0).ToArray();
+        if (bad.Length > 0)
+            throw new InvalidDataException($"The activations of layer{(bad.Length > 1 ? "s" : "")} {string.Join(", ", bad)} held NaN or infinity, " +
+                                           "which no count can take (an overflow of the forward pass in half precision? count in float32, --dtype float32). " +
+                                           "No result that includes them is saved.");
+    }
+
     /// <summary>A CPU snapshot of everything counted so far; the collector can keep counting afterwards.</summary>
     public NeuronStats Result(StatsSource? source = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        ThrowIfNonFinite();
         source ??= StatsSource.Unknown;
         var manifest = new StatsManifest
         {
@@ -155,6 +176,7 @@ public sealed partial class NeuronStatsCollector
         disposed = true;
         activeCounts?.Dispose();
         positionActiveCounts?.Dispose();
+        nonFinite?.Dispose();
         foreach (var s in deviceSketches) s.Dispose();
         current?.ReleaseDevice();
     }

@@ -31,6 +31,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     // neuron's active count is their sum over positions (ActiveCounts), which spares a column sum per layer and batch.
     readonly Tensor? activeCounts;           // [L, F] int64, without TrackPositions
     readonly Tensor? positionActiveCounts;   // [L, T, F] int32: a count per position is at most the number of sequences
+    readonly Tensor nonFinite;               // [L] int64: updates whose activations held NaN or ∞ (see ThrowIfNonFinite)
     readonly long[] positionTokenCounts;
     readonly long[] unigrams;
     readonly Dictionary<long, long>[] sparse = [[], [], []];   // indexed by n-1; [0] unused
@@ -82,6 +83,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
                 positionActiveCounts = zeros(L, maxLength, ffnDim, ScalarType.Int32, this.device).DetachFromDisposeScope();
             else
                 activeCounts = zeros(L, ffnDim, ScalarType.Int64, this.device).DetachFromDisposeScope();
+            nonFinite = zeros(L, ScalarType.Int64, this.device).DetachFromDisposeScope();
         }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
@@ -129,7 +131,8 @@ public sealed partial class NeuronStatsCollector : IDisposable
     /// Counts a batch: validates the inputs and computes positions, the counted tokens and their n-grams once for all
     /// layers. Pads (mask 0) never count; with <see cref="StatsOptions.IncludeFirstPosition"/> false, position 0 does not
     /// either. Throws <see cref="ArgumentException"/>, leaving the statistics unchanged, on a real token id outside
-    /// [0, vocabSize), a position ≥ maxLength, a mask value other than 0/1 or mismatched shapes. Returns the handle
+    /// [0, vocabSize), a position ≥ maxLength, a mask value other than 0/1 or mismatched shapes, and
+    /// <see cref="InvalidDataException"/> when an earlier batch's activations held NaN or ∞. Returns the handle
     /// every captured layer's <see cref="Update(int, Tensor, CountedBatch)"/> of this batch takes.
     /// </summary>
     public CountedBatch CountBatch(Tensor inputIds, Tensor attentionMask)
@@ -142,6 +145,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
     CountedBatch CountInputs(Tensor inputIds, Tensor attentionMask)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        ThrowIfNonFinite();
         if (inputIds.ndim != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))
             throw new ArgumentException($"inputIds has shape [{string.Join(", ", inputIds.shape)}] and attentionMask [{string.Join(", ", attentionMask.shape)}]; both must be [B, T] with the same B and T.");
         if (inputIds.is_floating_point() || inputIds.dtype == ScalarType.Bool)

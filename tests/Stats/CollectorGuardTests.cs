@@ -34,6 +34,28 @@ public class CollectorGuardTests
         Assert.Equal(25, c.TokenCount);   // 5 real tokens per round
     }
 
+    [Theory]
+    [InlineData(float.NaN, ScalarType.Float32)]
+    [InlineData(float.PositiveInfinity, ScalarType.Float32)]
+    [InlineData(float.PositiveInfinity, ScalarType.Float16)]
+    public void NonFiniteActivations_AfterTheFirstUpdate_AreRefusedAtTheNextBatch_AndByResult(float bad, ScalarType dtype)
+    {
+        using var c = Collector();
+        using var scope = NewDisposeScope();
+        var (ids, mask) = (tensor(new long[,] { { 2, 5, 6 } }), ones(1, 3, ScalarType.Int64));
+        c.BeginBatch(ids, mask);
+        c.Update(0, ones(1, 3, 4, dtype));
+        c.Update(1, ones(1, 3, 4, dtype));
+        var poisoned = ones(1, 3, 4, dtype);
+        poisoned[0, 1, 2] = tensor(bad).to(dtype);   // as a float16 overflow leaves it, in one layer of a later batch
+        c.BeginBatch(ids, mask);
+        c.Update(0, ones(1, 3, 4, dtype));
+        c.Update(1, poisoned);
+        var next = Assert.Throws<InvalidDataException>(() => c.BeginBatch(ids, mask));
+        Assert.Contains("layer 1 held NaN or infinity", next.Message);
+        Assert.Throws<InvalidDataException>(() => c.Result());
+    }
+
     [Fact]
     public void CountingTime_RunsOnlyInsideCountingCalls_AndStopsWhenOneThrows()
     {

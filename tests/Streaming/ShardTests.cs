@@ -119,5 +119,13 @@ public class ShardTests
             File.ReadAllText(Path.Combine(three[1], CaptureProgress.FileName)).Replace("\"complete\": true", "\"complete\": false"));
         Assert.Contains("unfinished shard", Refusal(three[0], three[1], three[2]));
         Assert.False(Directory.Exists(dir.Sub("merged")));
+
+        // The output folder never replaces a shard, or anything else.
+        var before = File.ReadAllBytes(Path.Combine(two[0], NeuronStats.TensorsFile));
+        Assert.Contains("is the shard", Assert.Throws<ArgumentException>(() => ShardMerge.Run(two, two[0] + "/")).Message);
+        Assert.Contains("is not empty", Assert.Throws<ArgumentException>(() => ShardMerge.Run(two, three[0])).Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(two[0], NeuronStats.TensorsFile)));
+        Directory.CreateDirectory(dir.Sub("empty"));
+        ShardMerge.Run(two, dir.Sub("empty"));   // an empty folder is fine
     }
 }
