@@ -10,6 +10,8 @@ namespace OptNeurons.Capture;
 /// </summary>
 public static class ActivationDump
 {
+    public const string ActivationsFile = "activations.safetensors", LogitsFile = "logits.safetensors";
+
     /// <summary>Per-layer neuron activations (float32, CPU), keyed by <see cref="HookNames.MlpPost"/>, and the logits.</summary>
     public static (Dictionary<string, Tensor> Activations, Tensor Logits) Run(OptForCausalLM model, Tensor inputIds, Tensor attentionMask)
     {
@@ -28,8 +30,8 @@ public static class ActivationDump
         Directory.CreateDirectory(directory);
         var batch = new Dictionary<string, Tensor> { ["input_ids"] = inputIds, ["attention_mask"] = attentionMask };
         if (activations is not null)
-            SafeTensors.Write(Path.Combine(directory, "activations.safetensors"), activations.Concat(batch).ToDictionary());
+            SafeTensors.Write(Path.Combine(directory, ActivationsFile), activations.Concat(batch).ToDictionary());
         if (logits is not null)
-            SafeTensors.Write(Path.Combine(directory, "logits.safetensors"), new Dictionary<string, Tensor>(batch) { ["logits"] = logits });
+            SafeTensors.Write(Path.Combine(directory, LogitsFile), new Dictionary<string, Tensor>(batch) { ["logits"] = logits });
     }
 }

@@ -102,7 +102,10 @@ public static class ResumableCapture
         if (keep is null) Directory.Delete(partial, recursive: true);
     }
 
-    /// <summary>--restart: the progress file first (so a kill midway leaves nothing that looks resumable), then the rest.</summary>
+    /// <summary>
+    /// --restart: the progress file first (so a kill midway leaves nothing that looks resumable), then the rest, the
+    /// previous job's activations and logits included, so nothing of it is left beside the new statistics.
+    /// </summary>
     static void Discard(string output)
     {
         if (!Directory.Exists(output)) return;
@@ -110,5 +113,7 @@ public static class ResumableCapture
         RemoveCheckpointsExcept(output, null);
         File.Delete(Path.Combine(output, NeuronStats.ManifestFile));
         File.Delete(Path.Combine(output, NeuronStats.TensorsFile));
+        File.Delete(Path.Combine(output, ActivationDump.ActivationsFile));
+        File.Delete(Path.Combine(output, ActivationDump.LogitsFile));
     }
 }

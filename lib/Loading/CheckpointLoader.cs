@@ -70,6 +70,7 @@ public static class CheckpointLoader
         var destinations = target.state_dict();
         var missing = new List<string>();
         var mismatched = new List<string>();
+        var notFloat = new List<string>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         var plan = new List<(CheckpointTensor Source, Tensor Destination)>();
         foreach (var (key, destination) in destinations)
@@ -86,23 +87,27 @@ public static class CheckpointLoader
             used.Add(sourceName);
             if (!source.Shape.SequenceEqual(destination.shape))
                 mismatched.Add($"{name}: checkpoint {source.ShapeText} in {Path.GetFileName(source.File)}, model [{string.Join(", ", destination.shape)}]");
+            else if (!FloatDtypes.Contains(source.Dtype))   // integer or bool bytes would be cast to numbers silently
+                notFloat.Add($"{name}: {source.Dtype} in {Path.GetFileName(source.File)}");
             else
                 plan.Add((source, destination));
         }
         var unexpected = checkpoint.Tensors.Values
             .Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal) && !used.Contains(t.Name) && !Ignorable(t.Name, checkpoint))
             .Select(t => $"{t.Name} (in {Path.GetFileName(t.File)})").Order(StringComparer.Ordinal).ToList();
-        if (missing.Count + mismatched.Count + unexpected.Count > 0)
-            throw new InvalidDataException(Describe(checkpoint, prefix, missing, unexpected, mismatched));
+        if (missing.Count + mismatched.Count + unexpected.Count + notFloat.Count > 0)
+            throw new InvalidDataException(Describe(checkpoint, prefix, missing, unexpected, mismatched, notFloat));
         return plan;
     }
+
+    static readonly HashSet<ScalarType> FloatDtypes = [ScalarType.Float16, ScalarType.BFloat16, ScalarType.Float32, ScalarType.Float64];
 
     /// <summary>Stored tensors HF's OPTForCausalLM does not use, which a strict load must not call unexpected.</summary>
     static bool Ignorable(string name, Checkpoint checkpoint) =>
         (name == LmHead && checkpoint.Config.TieWordEmbeddings)
         || (name.StartsWith("model.decoder.final_layer_norm.", StringComparison.Ordinal) && !checkpoint.Config.HasFinalLayerNorm);
 
-    static string Describe(Checkpoint checkpoint, string prefix, List<string> missing, List<string> unexpected, List<string> mismatched)
+    static string Describe(Checkpoint checkpoint, string prefix, List<string> missing, List<string> unexpected, List<string> mismatched, List<string> notFloat)
     {
         var files = checkpoint.Index is null ? string.Join(", ", checkpoint.Files.Select(Path.GetFileName))
                                              : $"{Path.GetFileName(checkpoint.Index)} -> {string.Join(", ", checkpoint.Files.Select(Path.GetFileName))}";
@@ -118,6 +123,7 @@ public static class CheckpointLoader
         List("missing from the checkpoint", missing);
         List("unexpected in the checkpoint (not in the model)", unexpected);
         List("shape mismatch", mismatched);
+        List("stored as integers or booleans, not as floating-point weights (float32, float16, bfloat16 or float64)", notFloat);
         return text.ToString();
     }
 }

@@ -42,6 +42,9 @@ public static class SafeTensors
         try { header = JsonNode.Parse(headerBytes)?.AsObject() ?? throw new InvalidDataException($"{path}: empty safetensors header."); }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object ({e.Message}).", e); }
+        try { _ = header.Count; }   // the object's names are read (and checked for duplicates) on first use
+        catch (ArgumentException e)
+        { throw new InvalidDataException($"{path}: the safetensors header names a tensor twice ({e.Message}).", e); }
 
         long dataStart = 8 + (long)headerLength;
         var entries = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
@@ -74,6 +77,13 @@ public static class SafeTensors
                 throw new InvalidDataException($"{path}: tensor '{name}' has a malformed header entry (expected dtype, shape and data_offsets).", e);
             }
         }
+        // Each tensor's bytes are its own: overlapping ranges would make two tensors read the same bytes.
+        var ordered = entries.Values.Where(e => e.End > e.Begin).OrderBy(e => e.Begin).ToArray();
+        for (int i = 1; i < ordered.Length; i++)
+            if (ordered[i].Begin < ordered[i - 1].End)
+                throw new InvalidDataException($"{path}: the bytes of tensors '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap " +
+                                               $"(data_offsets from {ordered[i - 1].Begin - dataStart} to {ordered[i - 1].End - dataStart} and from " +
+                                               $"{ordered[i].Begin - dataStart}); the header is corrupt.");
         return (entries, metadata);
     }
 

@@ -136,6 +136,23 @@ public sealed class CheckpointLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WeightsStoredAsIntegers_AreRefused_NotCastToNumbers()
+    {
+        // The same bytes labelled I32 instead of F32: a valid file whose fc1 weight would load as integers.
+        var directory = CheckpointWriter.CopySubset(Fixture, temp.Path, "int-weights", "model.safetensors");
+        var file = Path.Combine(directory, "model.safetensors");
+        var bytes = File.ReadAllBytes(file);
+        var entry = System.Text.Encoding.ASCII.GetBytes("\"model.decoder.layers.0.fc1.weight\":{\"dtype\":\"F32\"");
+        int at = bytes.AsSpan().IndexOf(entry);
+        Assert.True(at > 0);
+        bytes[at + entry.Length - 4] = (byte)'I';
+        File.WriteAllBytes(file, bytes);
+        var error = Assert.Throws<InvalidDataException>(() => Pretrained.Load(directory, "cpu"));
+        Assert.Contains("stored as integers or booleans, not as floating-point weights", error.Message);
+        Assert.Contains("model.decoder.layers.0.fc1.weight: Int32 in model.safetensors", error.Message);
+    }
+
+    [Fact]
     public void AConfigThatDoesNotFitItsWeights_IsRefusedBeforeAnyAllocation()
     {
         // vocab_size 2·10^9 would make a 256 GB embedding: the error must come from the shapes, not the allocator.

@@ -25,6 +25,24 @@ public sealed class WeightFileErrorTests : ErrorTestBase
     }
 
     [Fact]
+    public void SafeTensorsWithOverlappingTensors()
+    {
+        var directory = Folder("overlap");
+        var header = """{"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"model.decoder.embed_positions.weight":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""";
+        File.WriteAllBytes(Path.Combine(directory, "model.safetensors"), (RawSafeTensors(header, 16)));
+        Fails<InvalidDataException>(directory, "model.safetensors", "'model.decoder.embed_tokens.weight' and 'model.decoder.embed_positions.weight' overlap");
+    }
+
+    [Fact]
+    public void SafeTensorsNamingATensorTwice()
+    {
+        var directory = Folder("twice");
+        var header = """{"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""";
+        File.WriteAllBytes(Path.Combine(directory, "model.safetensors"), (RawSafeTensors(header, 8)));
+        Fails<InvalidDataException>(directory, "model.safetensors", "names a tensor twice", "model.decoder.embed_tokens.weight");
+    }
+
+    [Fact]
     public void UnknownSafeTensorsDtype()
     {
         var directory = Folder("dtype");

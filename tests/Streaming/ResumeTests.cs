@@ -95,8 +95,12 @@ public class ResumeTests
         Assert.Contains("batch_size: 2 vs 3", Refusal(engine, sequences, Settings() with { BatchSize = 2, ChunkSize = 6 }, Source(engine.Checkpoint)));
         Assert.Contains("pass --restart", options);
 
+        File.WriteAllText(Path.Combine(output, ActivationDump.ActivationsFile), "the previous job's");   // as --activations leaves them
+        File.WriteAllText(Path.Combine(output, ActivationDump.LogitsFile), "the previous job's");
         var restarted = ResumableCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint), output, new() { Restart = true });
         AssertSameBytes(Bytes(NeuronCapture.Run(engine, changed, Settings(), Source(engine.Checkpoint))), Bytes(restarted));
+        Assert.False(File.Exists(Path.Combine(output, ActivationDump.ActivationsFile)));   // nothing of the old job beside the new
+        Assert.False(File.Exists(Path.Combine(output, ActivationDump.LogitsFile)));
     }
 
     [Fact]
