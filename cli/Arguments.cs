@@ -2,13 +2,15 @@ namespace OptNeurons.Cli;
 
 /// <summary>
 /// A small "--name value" / "--flag" parser that rejects unknown options by name. Options listed as multi-valued take
-/// every following value ("--text a.txt b.txt"); others take exactly one.
+/// every following value ("--text a.txt b.txt"); others take exactly one, once. An option given without a value is
+/// reported when the command reads it ("needs a value") or, if the command has no such option, as unknown.
 /// </summary>
 sealed class Arguments
 {
     readonly Dictionary<string, List<string>> values = new(StringComparer.Ordinal);
     readonly HashSet<string> flags = new(StringComparer.Ordinal);
     readonly HashSet<string> used = new(StringComparer.Ordinal);
+    readonly HashSet<string> valueless = new(StringComparer.Ordinal);   // given with no value after them
 
     public Arguments(IEnumerable<string> args, IReadOnlySet<string> flagNames, IReadOnlySet<string>? multiValued = null)
     {
@@ -17,7 +19,9 @@ sealed class Arguments
         {
             if (arg.StartsWith("--", StringComparison.Ordinal))
             {
-                if (pending is not null) throw new ArgumentException($"option {pending} needs a value.");
+                if (arg.IndexOf('=') is > 2 and var equals)
+                    throw new ArgumentException($"write {arg[..equals]} {arg[(equals + 1)..]}, with a space: options do not take '='.");
+                if (pending is not null) valueless.Add(pending);
                 collecting = null;
                 if (flagNames.Contains(arg)) flags.Add(arg);
                 else pending = arg;
@@ -25,18 +29,25 @@ sealed class Arguments
             else if (pending is not null || collecting is not null)
             {
                 var name = pending ?? collecting!;
+                bool multi = multiValued?.Contains(name) == true;
+                if (!multi && pending is not null && values.ContainsKey(name)) throw new ArgumentException($"option {name} is given twice.");
                 (values.TryGetValue(name, out var list) ? list : values[name] = []).Add(arg);
-                if (multiValued?.Contains(name) == true) collecting = name;
+                if (multi) collecting = name;
                 pending = null;
             }
             else throw new ArgumentException($"unexpected argument '{arg}'; options start with --.");
         }
-        if (pending is not null) throw new ArgumentException($"option {pending} needs a value.");
+        if (pending is not null) valueless.Add(pending);
     }
 
     public bool Flag(string name) { used.Add(name); return flags.Contains(name); }
 
-    public IReadOnlyList<string> All(string name) { used.Add(name); return values.TryGetValue(name, out var v) ? v : []; }
+    public IReadOnlyList<string> All(string name)
+    {
+        used.Add(name);
+        if (valueless.Contains(name)) throw new ArgumentException($"option {name} needs a value.");
+        return values.TryGetValue(name, out var v) ? v : [];
+    }
 
     public string? Optional(string name) => All(name) is [.., var last] ? last : null;
 
@@ -69,7 +80,7 @@ sealed class Arguments
     /// <summary>Call after reading every option: names any option the command does not know.</summary>
     public void RejectUnknown()
     {
-        var unknown = values.Keys.Concat(flags).Where(k => !used.Contains(k)).ToList();
+        var unknown = values.Keys.Concat(flags).Concat(valueless).Where(k => !used.Contains(k)).Distinct().ToList();
         if (unknown.Count > 0) throw new ArgumentException($"unknown option(s): {string.Join(", ", unknown)}.");
     }
 }

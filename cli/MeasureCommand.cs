@@ -23,7 +23,7 @@ static class MeasureCommand
     {
         var a = new Arguments(rawArgs, new HashSet<string> { "--update-card" });
         string modelDir = a.Required("--model"), data = a.Optional("--data") ?? NamedCorpus.SdkDocs;
-        long seed = a.Int("--seed", 0);
+        long seed = a.Long("--seed", 0) ?? 0;
         bool update = a.Flag("--update-card");
         a.RejectUnknown();
 

@@ -44,6 +44,17 @@ public class CommandLineTests
         Assert.Contains("usage: optneurons capture", stderr);
     }
 
+    [Theory]
+    [InlineData("error: unknown option(s): --frobnicate.", "--out", "o", "--frobnicate")]   // not "needs a value"
+    [InlineData("error: option --out needs a value.", "--out")]
+    [InlineData("error: write --out o, with a space: options do not take '='.", "--out=o")]
+    [InlineData("error: option --batch-size is given twice.", "--batch-size", "2", "--out", "o", "--batch-size", "4")]
+    public void OptionMistakes_AreNamedForWhatTheyAre(string expected, params string[] options)
+    {
+        var (exit, stderr) = Run(["capture", "--model", Fixtures.TinyPreLn, "--json", Path.Combine(Fixtures.TinyPreLn, "config.json"), .. options]);
+        Assert.Equal((2, expected), (exit, stderr.Trim()));
+    }
+
     static (int Exit, string Stderr) Run(params string[] args)
     {
         var stderr = new StringWriter();
