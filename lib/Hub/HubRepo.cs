@@ -29,10 +29,10 @@ public sealed partial record HubRepo(string Id, HubRepoType Type)
         return new HubRepo(id, type);
     }
 
-    /// <summary>True for an "org/name" (or "datasets/org/name") id that is not also an existing local directory.</summary>
+    /// <summary>True for an "org/name" (or "datasets/org/name") id that is not also an existing local directory or file.</summary>
     public static bool IsHubId(string s)
     {
-        if (Directory.Exists(s)) return false;
+        if (Directory.Exists(s) || File.Exists(s)) return false;
         var id = s.StartsWith("datasets/", StringComparison.Ordinal) ? s["datasets/".Length..] : s;
         return id.Count(c => c == '/') == 1 && IsValidId(id);
     }

@@ -43,6 +43,8 @@ public sealed class Checkpoint
         ArgumentException.ThrowIfNullOrEmpty(directory);
         TorchRuntime.Initialize();
         var full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+            throw new DirectoryNotFoundException($"{full} is a file; expected a HuggingFace snapshot folder with config.json and weights (give the folder that holds it).");
         if (!System.IO.Directory.Exists(full))
             throw new DirectoryNotFoundException($"{full}: checkpoint folder does not exist; expected a HuggingFace snapshot folder with config.json and weights.");
         if (!System.IO.Directory.EnumerateFileSystemEntries(full).Any())

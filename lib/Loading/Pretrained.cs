@@ -16,7 +16,13 @@ public static class Pretrained
     public static (string Directory, string? Revision) Locate(string modelOrId, HubOptions? hub = null)
     {
         if (!HubRepo.IsHubId(modelOrId)) return (modelOrId, null);
-        var snapshot = HubSnapshot.Ensure(modelOrId, hub ?? new HubOptions { Progress = new ConsoleDownloadProgress() });
+        string snapshot;
+        try { snapshot = HubSnapshot.Ensure(modelOrId, hub ?? new HubOptions { Progress = new ConsoleDownloadProgress() }); }
+        catch (HubException e) when (e.Kind is HubErrorKind.NotCached or HubErrorKind.RepositoryNotFound)
+        {
+            // "m/opt-tiny" reads as a hub id and as a relative path: say that neither was found.
+            throw new HubException(e.Kind, $"{e.Message} Nor is there a local folder {Path.GetFullPath(modelOrId)}.", e) { StatusCode = e.StatusCode };
+        }
         return (snapshot, Path.GetFileName(Path.TrimEndingDirectorySeparator(snapshot)));
     }
 

@@ -22,6 +22,7 @@ public class CommandLineTests
             Assert.StartsWith("error: ", stderr);
             Assert.Contains("someone/no-such-model", stderr);
             Assert.Contains("Offline mode", stderr);
+            Assert.Contains("Nor is there a local folder", stderr);   // "someone/no-such-model" could have been a relative path
             Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
         finally

@@ -8,6 +8,14 @@ namespace OptNeurons.Tests.Loading;
 public sealed class FolderErrorTests : ErrorTestBase
 {
     [Fact]
+    public void AFileInsteadOfAFolder()
+    {
+        var file = temp.Sub("config.json");
+        File.WriteAllText(file, "{}");
+        Fails<DirectoryNotFoundException>(file, file, "is a file", "give the folder that holds it");
+    }
+
+    [Fact]
     public void MissingFolder() => Fails<DirectoryNotFoundException>(temp.Sub("nowhere"), temp.Sub("nowhere"), "does not exist");
 
     [Fact]
