@@ -49,7 +49,9 @@ sealed class Arguments
         return values.TryGetValue(name, out var v) ? v : [];
     }
 
-    public string? Optional(string name) => All(name) is [.., var last] ? last : null;
+    public string? Optional(string name) => All(name) is [.., var last]
+        ? (last.Length > 0 ? last : throw new ArgumentException($"option {name} is given an empty value."))
+        : null;
 
     public string Required(string name) => Optional(name) ?? throw new ArgumentException($"option {name} is required.");
 

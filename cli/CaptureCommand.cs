@@ -80,6 +80,11 @@ static partial class CaptureCommand
                                         "counted whole, not cut into windows; give a --max-length of at least its longest row.");
         var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.WholeCorpus);
         var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
+        if (sequences.Count == 0)
+            throw new ArgumentException(json is not null ? $"{json} holds no token to count: every row is empty or masked out."
+                : corpus is not null ? $"--data {corpusName} gives no sequence{(fullLength ? $" of the full {maxLength} tokens (--full-length)" : "")} " +
+                                       $"from {corpus.Spec.Describe()}; give more --tokens."
+                : $"--text {string.Join(" ", texts)}: the files hold no text.");
         var data = json is not null ? $"json:{Path.GetFullPath(json)}"
             : corpus is not null ? corpus.Spec.Describe()
             : "text:" + string.Join(",", texts.Select(Path.GetFullPath));

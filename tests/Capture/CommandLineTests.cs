@@ -56,6 +56,18 @@ public class CommandLineTests
         Assert.Equal((2, expected), (exit, stderr.Trim()));
     }
 
+    [Fact]
+    public void InputWithNothingToCount_NamesTheFile()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.Sub("empty-rows.json");
+        File.WriteAllText(input, """{"input_ids": [[]]}""");
+        var (exit, stderr) = Run("capture", "--model", Fixtures.TinyPreLn, "--json", input, "--out", dir.Sub("out"));
+        Assert.Equal((2, $"error: {input} holds no token to count: every row is empty or masked out."), (exit, stderr.Trim()));
+        (exit, stderr) = Run("capture", "--model", "", "--json", input, "--out", dir.Sub("out"));
+        Assert.Equal((2, "error: option --model is given an empty value."), (exit, stderr.Trim()));
+    }
+
     static (int Exit, string Stderr) Run(params string[] args)
     {
         var stderr = new StringWriter();
