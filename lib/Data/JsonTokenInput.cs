@@ -67,8 +67,8 @@ public sealed record JsonTokenInput(IReadOnlyList<long[]> Rows, IReadOnlyList<lo
         {
             if (row.ValueKind != JsonValueKind.Array)
                 throw new InvalidDataException($"{path}: \"{key}\" row {rows.Count} is not an array.");
-            rows.Add(row.EnumerateArray().Select(v => v.TryGetInt64(out var x) ? x
-                : throw new InvalidDataException($"{path}: \"{key}\" row {rows.Count} holds {v}, not an integer.")).ToArray());
+            rows.Add(row.EnumerateArray().Select((v, i) => v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var x) ? x
+                : throw new InvalidDataException($"{path}: \"{key}\" row {rows.Count}, position {i} holds {v.GetRawText()}, not an integer.")).ToArray());
         }
         return rows;
     }

@@ -45,6 +45,12 @@ public class TokenBatchTests
         var e = Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path));
         Assert.Contains(path, e.Message);
         Assert.Contains("row 0 has 2 input_ids but 1 attention_mask", e.Message);
+        foreach (var (row, shown) in new[] { ("[2, \"10\", 11]", "\"10\""), ("[2, null]", "null"), ("[2, 1.5]", "1.5"), ("[2, [3]]", "[3]") })
+        {
+            File.WriteAllText(path, $$"""{"input_ids": [{{row}}]}""");
+            Assert.Equal($"{path}: \"input_ids\" row 0, position 1 holds {shown}, not an integer.",
+                         Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
+        }
         File.WriteAllText(path, """{"tokens": [[2, 5]]}""");
         Assert.Equal($"{path}: expected an object with \"input_ids\": [[token ids], …]; found \"tokens\".",
                      Assert.Throws<InvalidDataException>(() => JsonTokenInput.Load(path)).Message);
