@@ -60,6 +60,8 @@ public sealed partial class OptTokenizer
         catch (JsonException e) { throw new InvalidDataException($"{vocabPath}: not a JSON object of token → id ({e.Message}).", e); }
         if (vocab.Count == 0 || vocab.Values.Min() < 0)
             throw new InvalidDataException($"{vocabPath}: expected a non-empty map of tokens to non-negative ids.");
+        if (vocab.GroupBy(t => t.Value).FirstOrDefault(g => g.Count() > 1) is { } shared)
+            throw new InvalidDataException($"{vocabPath}: id {shared.Key} is given to {string.Join(" and ", shared.Take(2).Select(t => $"'{t.Key}'"))}; every token needs an id of its own.");
         var tokenText = new string[vocab.Values.Max() + 1];
         Array.Fill(tokenText, "");
         foreach (var (token, id) in vocab) tokenText[id] = token;
@@ -69,10 +71,10 @@ public sealed partial class OptTokenizer
             throw new InvalidDataException($"{vocabPath}: the beginning-of-sequence token '{specials.Bos}' is not in the vocabulary.");
         var specialIds = specials.All.ToDictionary(t => t, t => vocab[t]);
 
+        var merges = ReadMerges(mergesPath, vocab.Count);
         var options = new BpeOptions(vocab)
         {
-            // HF's merges.txt starts with a "#version: 0.2" line; HF's reader drops it, and so must this one.
-            Merges = File.ReadLines(mergesPath).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList(),
+            Merges = merges,
             ByteLevel = true,   // map bytes through GPT-2's alphabet (Ġ for space); plain BPE would drop spaces
             PreTokenizer = new RegexPreTokenizer(Gpt2Split(), specialIds.Count > 0 ? specialIds : null),
             SpecialTokens = specialIds.Count > 0 ? specialIds : null,
@@ -81,6 +83,29 @@ public sealed partial class OptTokenizer
         };
         var pad = specials.Pad is { } p && vocab.TryGetValue(p, out var padId) ? padId : -1;
         return new OptTokenizer(BpeTokenizer.Create(options), tokenText, [.. specialIds.Values], bosId, pad);
+    }
+
+    /// <summary>
+    /// merges.txt's merge rules, "left right" per line, checked here so that a damaged file is named: without its merges
+    /// a byte-level BPE splits text into single bytes, silently. HF's file starts with a "#version: 0.2" line; HF's
+    /// reader drops it, and so does this one.
+    /// </summary>
+    static List<string> ReadMerges(string path, int vocabSize)
+    {
+        var merges = new List<string>();
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (line.Length == 0 || (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
+            if (line.Split(' ') is not [{ Length: > 0 }, { Length: > 0 }])
+                throw new InvalidDataException($"{path} line {lineNumber}: expected a merge rule, two tokens separated by one space; got '{(line.Length > 60 ? line[..60] + "…" : line)}'.");
+            merges.Add(line);
+        }
+        // 256 byte tokens and a few special ones need no merges; any larger vocabulary was built from them.
+        if (merges.Count == 0 && vocabSize > 300)
+            throw new InvalidDataException($"{path} holds no merge rules, but the vocabulary has {vocabSize} tokens (an OPT tokenizer has 50,000 rules).");
+        return merges;
     }
 
     /// <summary>Token ids of <paramref name="text"/>, with one BOS (&lt;/s&gt;) in front when <paramref name="addBos"/>.</summary>

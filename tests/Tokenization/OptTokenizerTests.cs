@@ -106,4 +106,26 @@ public sealed class OptTokenizerTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => tok.Decode([43]));
         Assert.Throws<ArgumentOutOfRangeException>(() => tok.TokenText(-1));
     }
+
+    [Fact]
+    public void DamagedFiles_AreNamed_NotTokenizedWithout()
+    {
+        var merges = Path.Combine(vocab.Directory, "merges.txt");
+        File.WriteAllLines(merges, ["#version: 0.2", "h e", "garbage line here"]);
+        Assert.Equal($"{merges} line 3: expected a merge rule, two tokens separated by one space; got 'garbage line here'.",
+                     Assert.Throws<InvalidDataException>(() => OptTokenizer.FromDirectory(vocab.Directory)).Message);
+
+        // Without merges a byte-level BPE splits everything into bytes: a large vocabulary says the rules are missing.
+        var big = Path.Combine(vocab.Directory, "big");
+        Directory.CreateDirectory(big);
+        File.WriteAllText(Path.Combine(big, "vocab.json"), System.Text.Json.JsonSerializer.Serialize(
+            Enumerable.Range(0, 400).ToDictionary(i => i == 2 ? "</s>" : $"t{i}", i => i)));
+        File.WriteAllText(Path.Combine(big, "merges.txt"), "#version: 0.2\n");
+        Assert.Contains("holds no merge rules, but the vocabulary has 400 tokens", Assert.Throws<InvalidDataException>(() => OptTokenizer.FromDirectory(big)).Message);
+
+        var ids = Path.Combine(vocab.Directory, "vocab.json");
+        File.WriteAllText(ids, """{"<s>": 0, "<pad>": 1, "</s>": 2, "h": 2}""");
+        Assert.Equal($"{ids}: id 2 is given to '</s>' and 'h'; every token needs an id of its own.",
+                     Assert.Throws<InvalidDataException>(() => OptTokenizer.FromDirectory(vocab.Directory)).Message);
+    }
 }
