@@ -54,7 +54,7 @@ public class CommandTests
         Assert.Contains("need the whole model in memory", Refusal("--streamed", "--logits"));
         Assert.Contains("not i/n", Refusal("--shard", "3/3"));
         Assert.Contains("not a size", Refusal("--streamed", "--memory-budget", "lots"));
-        Assert.Contains("unknown device 'tpu'", Refusal("--device", "tpu"));
+        Assert.Contains("unknown device 'tpu'", Assert.Throws<ArgumentException>(() => CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", dir.Sub("out"), "--device", "tpu"])).Message);
         foreach (string[] mode in new[] { Array.Empty<string>(), ["--streamed"] })
             Assert.Matches(@"^cannot capture the first 99 layers of a model with \d+: the layer count must be 1 to \d+\.$", Refusal(["--layers", "99", .. mode]));
         var blocked = dir.Sub("a-file");
