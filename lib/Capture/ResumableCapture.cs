@@ -49,7 +49,7 @@ public static class ResumableCapture
         var checkpoint = previous?.Checkpoint;
         int done = checkpoint is null ? 0 : previous!.SequencesDone;
         using var collector = checkpoint is null ? NeuronCapture.NewCollector(engine, settings)
-                                                 : NeuronStatsCollector.Resume(NeuronStats.Load(Path.Combine(output, checkpoint)), engine.Device);
+                                                 : NeuronStatsCollector.Resume(Checkpointed(output, checkpoint, sequences, start, done), engine.Device);
         var progress = new CaptureProgress { Job = job, SequencesDone = done, ShardSequences = end - start, Checkpoint = checkpoint };
         progress.Write(output);   // before the first chunk, so a rerun with another job is refused from the start
         RemoveCheckpointsExcept(output, checkpoint);
@@ -77,6 +77,17 @@ public static class ResumableCapture
         (progress with { SequencesDone = done, Checkpoint = null, Complete = true }).Write(output);
         RemoveCheckpointsExcept(output, null);
         return result;
+    }
+
+    /// <summary>The checkpoint's statistics, checked to hold exactly the first <paramref name="done"/> sequences of the shard.</summary>
+    static NeuronStats Checkpointed(string output, string checkpoint, IReadOnlyList<long[]> sequences, int start, int done)
+    {
+        var saved = NeuronStats.Load(Path.Combine(output, checkpoint));
+        long expected = Enumerable.Range(start, Math.Min(done, sequences.Count - start)).Count(i => sequences[i].Length > 0);
+        if (done > sequences.Count - start || saved.SequenceCount != expected)
+            throw new InvalidDataException($"{Path.Combine(output, CaptureProgress.FileName)} says {done} sequences are done, but its checkpoint " +
+                                           $"{checkpoint} counted {saved.SequenceCount} (expected {expected}); the folder was edited or damaged: pass --restart.");
+        return saved;
     }
 
     static CaptureProgress SaveCheckpoint(NeuronStats state, CaptureProgress progress, string output, ResumableCaptureOptions options)

@@ -63,7 +63,51 @@ public sealed partial class NeuronStats
                     r.Read<long>($"occurrences{n}.counts", ScalarType.Int64, count)));
             }
         }
+        CheckValues(tensorsPath, m, active, positions, positionTokens, occurrences, sketches);
         return new NeuronStats(m, active, positions, positionTokens, occurrences.ToArray(), sketches.ToArray());
+    }
+
+    /// <summary>
+    /// Every count within what the token and sequence counts allow, so that a damaged or edited file is refused here
+    /// rather than merged into, or resumed from, as numbers no capture could have produced.
+    /// </summary>
+    static void CheckValues(string path, StatsManifest m, long[] active, int[][]? positions, long[] positionTokens,
+                            List<OccurrenceTable> occurrences, List<NgramSketch> sketches)
+    {
+        void Refuse(string tensor, long index, long value, string allowed) =>
+            throw new InvalidDataException($"{path}: {tensor}[{index}] = {value}, outside {allowed}; the file is damaged or was edited.");
+        void InRange(string tensor, ReadOnlySpan<long> values, long min, long max)
+        {
+            for (int i = 0; i < values.Length; i++)
+                if (values[i] < min || values[i] > max) Refuse(tensor, i, values[i], $"[{min}, {max}]");
+        }
+        InRange("position_token_counts", positionTokens, 0, m.SequenceCount);
+        if (positionTokens.Sum() != m.TokenCount)
+            throw new InvalidDataException($"{path}: position_token_counts sum to {positionTokens.Sum()}, not token_count {m.TokenCount}; the file is damaged or was edited.");
+        InRange("active_counts", active, 0, m.TokenCount);
+        for (int l = 0; positions is not null && l < positions.Length; l++)
+        {
+            var layer = positions[l];
+            for (int i = 0; i < layer.Length; i++)
+                if (layer[i] < 0 || layer[i] > positionTokens[i / m.FfnDim])
+                    Refuse($"position_active_counts[{l}]", i, layer[i], $"[0, {positionTokens[i / m.FfnDim]}], the tokens at its position");
+        }
+        for (int o = 0; o < sketches.Count; o++)
+        {
+            int n = m.Options.NgramOrders[o];
+            var sketch = sketches[o];
+            long keyLimit = 1L << (NgramKey.BitsPerToken * n);
+            for (int i = 0; i < sketch.Keys.Length; i++)
+            {
+                long key = sketch.Keys[i];
+                int count = sketch.Counts[i];
+                if (count < 0 || count > m.TokenCount) Refuse($"ngram{n}.counts", i, count, $"[0, {m.TokenCount}]");
+                if (count > 0 ? key < 0 || key >= keyLimit : key != -1) Refuse($"ngram{n}.keys", i, key, count > 0 ? $"[0, {keyLimit})" : "-1 (an unused slot)");
+            }
+            InRange($"ngram{n}.error", sketch.Errors, 0, m.TokenCount);
+        }
+        if (m.Options.NgramOrders.ToList().IndexOf(1) is >= 0 and var unigrams && occurrences[unigrams].Dense!.Sum() != m.TokenCount)
+            throw new InvalidDataException($"{path}: occurrences1.counts sum to {occurrences[unigrams].Dense!.Sum()}, not token_count {m.TokenCount}; the file is damaged or was edited.");
     }
 
     /// <summary>Checks each tensor against the shape the manifest implies and reads its raw little-endian bytes.</summary>

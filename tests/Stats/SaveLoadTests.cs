@@ -105,4 +105,24 @@ public sealed class SaveLoadTests : IDisposable
         File.Delete(path);
         Assert.Contains("stats.safetensors is missing", Assert.Throws<FileNotFoundException>(() => NeuronStats.Load(dir)).Message);
     }
+
+    [Theory]
+    [InlineData("active_counts", 3, -1000L, "active_counts[3] = -1000, outside [0, ")]
+    [InlineData("active_counts", 0, 1_000_000_000_000L, "active_counts[0] = 1000000000000, outside [0, ")]
+    [InlineData("ngram1.keys", 0, 999_999_999L, "ngram1.keys[0] = 999999999, outside [0, 131072)")]
+    [InlineData("ngram2.error", 1, -5L, "ngram2.error[1] = -5, outside [0, ")]
+    [InlineData("position_token_counts", 0, 0L, "position_token_counts sum to")]
+    public void Load_RefusesCountsNoCaptureCouldProduce(string name, int index, long value, string expected)
+    {
+        Sample().Save(dir);
+        var path = Path.Combine(dir, NeuronStats.TensorsFile);
+        var (_, metadata) = SafeTensors.ReadHeader(path);
+        var tensors = SafeTensors.ReadAll(path);
+        tensors[name].view(-1)[index] = tensor(value);   // as an edit or a damaged disk might leave it
+        SafeTensors.Write(path, tensors, metadata);
+        foreach (var t in tensors.Values) t.Dispose();
+        var message = Assert.Throws<InvalidDataException>(() => NeuronStats.Load(dir)).Message;
+        Assert.Contains(expected, message);
+        Assert.Contains(path, message);
+    }
 }

@@ -43,6 +43,22 @@ public class ResumeTests
     }
 
     [Fact]
+    public void AProgressFileThatDisagreesWithItsCheckpoint_IsRefused()
+    {
+        using var dir = new TempDirectory();
+        var engine = Engine(Generated(dir.Path));
+        var sequences = Sequences(14, 96, 24);
+        var output = dir.Sub("out");
+        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
+            new() { Hook = (s, n) => { if (s == CaptureStage.ProgressWritten && n == 6) throw new Killed(); } }));
+        var progress = CaptureProgress.Read(output)!;
+        (progress with { SequencesDone = 12 }).Write(output);   // the checkpoint still holds 6: resuming after 12 would skip 6
+        var error = Assert.Throws<InvalidDataException>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output));
+        Assert.Contains("says 12 sequences are done, but its checkpoint partial", error.Message);
+        Assert.Contains("counted 6 (expected 12)", error.Message);
+    }
+
+    [Fact]
     public void HalfWrittenCheckpoint_IsIgnoredAndRemoved_AndAFinishedRunIsNotRedone()
     {
         using var dir = new TempDirectory();
