@@ -28,6 +28,10 @@ static partial class CaptureCommand
             throw new ArgumentException("give exactly one input: --text FILE..., --json FILE or --data NAME.");
         long? corpusTokens = a.Long("--tokens", 1);
         bool fullLength = a.Flag("--full-length");
+        if (corpusName is null && (corpusTokens is not null || fullLength))
+            throw new ArgumentException("--tokens and --full-length sample a named corpus: they apply to --data only.");
+        if (a.Optional("--revision") is not null && Directory.Exists(modelArg))
+            throw new ArgumentException($"--revision picks a version of a hub model; {modelArg} is a local folder, which has only the one it holds.");
         int? batchSize = a.Optional("--batch-size") is null ? null : a.Int("--batch-size", 8);
         var settings = new CaptureSettings
         {

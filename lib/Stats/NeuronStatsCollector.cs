@@ -90,6 +90,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
         if (sketchStep < 1) throw new ArgumentOutOfRangeException(nameof(sketchStep), sketchStep, "A summary update step takes at least one entry.");
         this.sketchStep = sketchStep;
         bool onDevice = sketchesOnDevice ?? this.device.type == DeviceType.CUDA;
+        if (!onDevice) CheckHostMemory(L * (long)ffnDim, this.options);
         sketches = onDevice ? [] : this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
         deviceSketches = [];
         var onDeviceSketches = new List<DeviceSketches>();
@@ -105,6 +106,20 @@ public sealed partial class NeuronStatsCollector : IDisposable
             throw;
         }
         deviceSketches = onDeviceSketches.ToArray();
+    }
+
+    /// <summary>
+    /// Refuses host summaries larger than this machine's memory, which would end in the kernel killing the process
+    /// (after minutes of allocation) rather than in a message.
+    /// </summary>
+    static void CheckHostMemory(long rows, StatsOptions options)
+    {
+        long bytes = rows * options.NgramOrders.Count * (12L * options.SketchCapacity + 12);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && bytes > available)
+            throw new ArgumentException($"SketchCapacity {options.SketchCapacity} (--sketch-capacity): the n-gram summaries of {rows:N0} neurons × " +
+                                        $"{options.NgramOrders.Count} orders need {bytes / 1e9:F1} GB of host memory, and this machine has {available / 1e9:F1} GB. " +
+                                        "Lower the capacity, capture fewer layers or n-gram orders, or count on a CUDA device.");
     }
 
     public IReadOnlyList<int> Layers => layers;

@@ -50,6 +50,7 @@ public class CommandLineTests
     [InlineData("error: option --out needs a value.", "--out")]
     [InlineData("error: write --out o, with a space: options do not take '='.", "--out=o")]
     [InlineData("error: option --batch-size is given twice.", "--batch-size", "2", "--out", "o", "--batch-size", "4")]
+    [InlineData("error: --tokens and --full-length sample a named corpus: they apply to --data only.", "--out", "o", "--tokens", "5")]
     public void OptionMistakes_AreNamedForWhatTheyAre(string expected, params string[] options)
     {
         var (exit, stderr) = Run(["capture", "--model", Fixtures.TinyPreLn, "--json", Path.Combine(Fixtures.TinyPreLn, "config.json"), .. options]);
@@ -64,6 +65,8 @@ public class CommandLineTests
         File.WriteAllText(input, """{"input_ids": [[]]}""");
         var (exit, stderr) = Run("capture", "--model", Fixtures.TinyPreLn, "--json", input, "--out", dir.Sub("out"));
         Assert.Equal((2, $"error: {input} holds no token to count: every row is empty or masked out."), (exit, stderr.Trim()));
+        (exit, stderr) = Run("capture", "--model", Fixtures.TinyPreLn, "--revision", "v1", "--json", input, "--out", dir.Sub("out"));
+        Assert.Equal((2, $"error: --revision picks a version of a hub model; {Fixtures.TinyPreLn} is a local folder, which has only the one it holds."), (exit, stderr.Trim()));
         (exit, stderr) = Run("capture", "--model", "", "--json", input, "--out", dir.Sub("out"));
         Assert.Equal((2, "error: option --model is given an empty value."), (exit, stderr.Trim()));
     }

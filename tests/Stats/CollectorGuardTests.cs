@@ -57,6 +57,18 @@ public class CollectorGuardTests
     }
 
     [Fact]
+    public void SummariesLargerThanTheMachine_AreRefusedUpFront()
+    {
+        long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        // 3 orders × (12·K + 12) bytes per neuron, K = 10^6: enough neurons to need twice the machine's memory.
+        const int capacity = 1_000_000;
+        int neurons = checked((int)(2 * memory / (3L * 12 * capacity) + 1));
+        var error = Assert.Throws<ArgumentException>(() => new NeuronStatsCollector(new StatsOptions { SketchCapacity = capacity }, [0], neurons, 8, 10));
+        Assert.Contains($"SketchCapacity {capacity} (--sketch-capacity)", error.Message);
+        Assert.Contains("GB of host memory, and this machine has", error.Message);
+    }
+
+    [Fact]
     public void CountingTime_RunsOnlyInsideCountingCalls_AndStopsWhenOneThrows()
     {
         using var c = Collector();
