@@ -104,7 +104,7 @@ static partial class CaptureCommand
         }
 
         var source = StatsSource.For(commit is null ? Path.GetFullPath(modelDir) : modelArg, engine.Config, data, seed, commit);
-        ResumableCapture.Run(engine, sequences, settings, source, outDir, job);
+        ResumableCapture.Run(engine, sequences, settings, source, outDir, job with { Weights = Checkpoint.WeightsFingerprint(modelDir) });
         if (model is not null && (activations || logits))
         {
             var (ids, mask) = input?.AsBatch(model.Config.PadTokenId) ?? TokenBatches.Make(sequences, sequences.Count, model.Config.PadTokenId).Single();

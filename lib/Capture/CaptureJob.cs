@@ -16,6 +16,8 @@ public sealed record CaptureJob
 {
     public required string Model { get; init; }
     public required string ConfigHash { get; init; }
+    /// <summary><see cref="Loading.Checkpoint.WeightsFingerprint"/> of the model's files, where the caller gave it.</summary>
+    public string? Weights { get; init; }
     public string? Revision { get; init; }
     /// <summary>The data description of the statistics' manifest, identical for every shard.</summary>
     public required string Data { get; init; }
@@ -36,9 +38,10 @@ public sealed record CaptureJob
     public required string Shard { get; init; }
 
     /// <summary>The job of a capture; <paramref name="settings"/> must be resolved (<see cref="CaptureSettings.Resolve"/>).</summary>
-    public static CaptureJob For(ICaptureEngine engine, IReadOnlyList<long[]> sequences, CaptureSettings settings, StatsSource source, ShardSpec shard) => new()
+    public static CaptureJob For(ICaptureEngine engine, IReadOnlyList<long[]> sequences, CaptureSettings settings, StatsSource source, ShardSpec shard,
+                                 string? weights = null) => new()
     {
-        Model = source.Model, ConfigHash = source.ConfigHash, Revision = source.Revision, Data = source.Data,
+        Model = source.Model, ConfigHash = source.ConfigHash, Weights = weights, Revision = source.Revision, Data = source.Data,
         DataHash = HashSequences(sequences), Sequences = sequences.Count, Seed = source.Seed,
         Layers = settings.LayerCount!.Value, MaxLength = settings.MaxLength!.Value, BatchSize = settings.BatchSize,
         Padding = settings.Padding.ToString().ToLowerInvariant(), Dtype = TorchRuntime.DtypeName(engine.Dtype),

@@ -33,7 +33,7 @@ public sealed record CaptureProgress
         try { return JsonSerializer.Deserialize<CaptureProgress>(File.ReadAllText(path), StatsManifest.Json) ?? throw new JsonException("empty"); }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a valid capture progress file ({e.Message}); pass --restart to discard the partial run.", e);
+            throw new InvalidDataException($"{path}: not a valid capture progress file ({e.Message}); rerun its capture with --restart to discard the run.", e);
         }
     }
 

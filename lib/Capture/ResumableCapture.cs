@@ -12,6 +12,11 @@ public sealed record ResumableCaptureOptions
     public ShardSpec Shard { get; init; } = ShardSpec.Whole;
     /// <summary>Discard whatever the output folder holds instead of resuming it.</summary>
     public bool Restart { get; init; }
+    /// <summary>
+    /// The model's <see cref="Loading.Checkpoint.WeightsFingerprint"/>, recorded in the job: a resume or merge then
+    /// refuses weights changed under the same path and config. Null records none.
+    /// </summary>
+    public string? Weights { get; init; }
     public TextWriter? Log { get; init; }
     /// <summary>Test hook: called at each stage with the sequences done; throwing from it simulates a kill there.</summary>
     internal Action<CaptureStage, int>? Hook { get; init; }
@@ -34,7 +39,7 @@ public static class ResumableCapture
         options ??= new ResumableCaptureOptions();
         settings = settings.Resolve(engine.Config, sequences);
         var (start, end) = options.Shard.Range(sequences.Count);
-        var job = CaptureJob.For(engine, sequences, settings, source, options.Shard);
+        var job = CaptureJob.For(engine, sequences, settings, source, options.Shard, options.Weights);
         var previous = options.Restart ? null : CaptureProgress.Read(output);
         if (previous is not null && job.Differences(previous.Job) is { Count: > 0 } differences)
             throw new InvalidOperationException($"{output} holds a capture of another job (this run vs the saved one: {string.Join("; ", differences)}); " +

@@ -78,6 +78,7 @@ public static class ShardMerge
 
     static CaptureProgress Finished(string dir)
     {
+        if (!Directory.Exists(dir)) throw new ArgumentException($"{dir}: no such shard folder.");
         var progress = CaptureProgress.Read(dir)
             ?? throw new ArgumentException($"{dir} has no {CaptureProgress.FileName}: not the output of a capture run (or of a run from before shards existed).");
         if (!progress.Complete)

@@ -37,6 +37,31 @@ public sealed class Checkpoint
     public static string CanonicalName(string storedName) =>
         storedName.StartsWith("decoder.", StringComparison.Ordinal) ? "model." + storedName : storedName;
 
+    /// <summary>
+    /// A fingerprint of the weight files of a snapshot folder: first 16 hex digits of SHA-256 over each file's name and
+    /// length and 32 blocks of 4 KiB spread evenly over it, first and last included. Retrained, fine-tuned or replaced
+    /// weights change it, as do most edits; reading whole files would take minutes at 66b, so a change confined to bytes
+    /// it does not sample goes unseen. Copies of the same files share it, whatever their paths and times.
+    /// </summary>
+    public static string WeightsFingerprint(string directory)
+    {
+        const int Blocks = 32, BlockBytes = 4096;
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var block = new byte[BlockBytes];
+        foreach (var path in CheckpointFiles.Resolve(Path.GetFullPath(directory)).Files)
+        {
+            using var file = File.OpenRead(path);
+            long length = file.Length;
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFileName(path)}\t{length}\n"));
+            for (int i = 0; i < Blocks; i++)
+            {
+                file.Position = Math.Max(0, length - BlockBytes) * i / (Blocks - 1);
+                sha.AppendData(block, 0, file.ReadAtLeast(block, BlockBytes, throwOnEndOfStream: false));
+            }
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+    }
+
     /// <summary>Reads config.json and every weight file's header (no tensor data) and checks that they agree.</summary>
     public static Checkpoint Open(string directory)
     {

@@ -23,6 +23,26 @@ public sealed class FixtureLayoutTests : IDisposable
     });
 
     [Fact]
+    public void WeightsFingerprint_IsTheSameForCopies_AndChangesWithTheWeights()
+    {
+        var a = CheckpointWriter.CopySubset(Fixture, temp.Path, "a", "model.safetensors");
+        var b = CheckpointWriter.CopySubset(Fixture, temp.Path, "b", "model.safetensors");
+        File.SetLastWriteTimeUtc(Path.Combine(b, "model.safetensors"), new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        Assert.Equal(Checkpoint.WeightsFingerprint(a), Checkpoint.WeightsFingerprint(b));   // path and time do not matter
+        Assert.Matches("^[0-9a-f]{16}$", Checkpoint.WeightsFingerprint(a));
+
+        // Other weights in the same shapes, as retraining leaves them: every value changes.
+        var file = Path.Combine(b, "model.safetensors");
+        var (entries, _) = SafeTensors.ReadHeader(file);
+        var bytes = File.ReadAllBytes(file);
+        var fc1 = entries["model.decoder.layers.1.fc1.weight"];
+        for (long i = fc1.Begin; i < fc1.End; i += 4) bytes[i] ^= 0x5A;
+        File.WriteAllBytes(file, bytes);
+        Assert.NotEqual(Checkpoint.WeightsFingerprint(a), Checkpoint.WeightsFingerprint(b));
+        Assert.NotEqual(Checkpoint.WeightsFingerprint(a), Checkpoint.WeightsFingerprint(CheckpointWriter.CopySubset(Fixture, temp.Path, "bin", "pytorch_model.bin")));
+    }
+
+    [Fact]
     public void AllThreeLayouts_GiveBitIdenticalTensors_UnderCanonicalNames()
     {
         var bin = OpenLayout("bin");

@@ -110,6 +110,9 @@ public class ResumeTests
         Assert.Contains("SketchCapacity=4", options);
         Assert.Contains("batch_size: 2 vs 3", Refusal(engine, sequences, Settings() with { BatchSize = 2, ChunkSize = 6 }, Source(engine.Checkpoint)));
         Assert.Contains("pass --restart", options);
+        var weights = Assert.Throws<InvalidOperationException>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
+            new() { Weights = "0123456789abcdef" })).Message;   // the same path and config, other weights
+        Assert.Contains("weights: 0123456789abcdef vs (none)", weights);
 
         File.WriteAllText(Path.Combine(output, ActivationDump.ActivationsFile), "the previous job's");   // as --activations leaves them
         File.WriteAllText(Path.Combine(output, ActivationDump.LogitsFile), "the previous job's");
