@@ -88,16 +88,27 @@ public sealed record TrainingSettings
         return PeakLr * (1 - (1 - FinalLrFraction) * Math.Min(progress, 1));
     }
 
+    /// <summary>The train command's option for a setting, so that its messages name what the user typed.</summary>
+    static readonly Dictionary<string, string> Options = new()
+    {
+        [nameof(Layers)] = "--layers", [nameof(Hidden)] = "--hidden", [nameof(Heads)] = "--heads", [nameof(Steps)] = "--steps",
+        [nameof(BatchSize)] = "--batch-size", [nameof(PeakLr)] = "--lr", [nameof(CheckpointEvery)] = "--checkpoint-every",
+        [nameof(EvalEvery)] = "--eval-every", [nameof(EvalBatches)] = "--eval-batches", [nameof(LogEvery)] = "--log-every",
+        [nameof(Context)] = "--context", [nameof(FinalLrFraction)] = "--final-lr-fraction",
+    };
+
+    static string Named(string setting) => Options.TryGetValue(setting, out var option) ? $"{setting} ({option})" : setting;
+
     public TrainingSettings Validate()
     {
-        void Positive(string name, double value) { if (!(value > 0)) throw new ArgumentException($"training settings: {name} must be positive, got {value}."); }
+        void Positive(string name, double value) { if (!(value > 0)) throw new ArgumentException($"training settings: {Named(name)} must be positive, got {value}."); }
         Positive(nameof(Layers), Layers); Positive(nameof(Hidden), Hidden); Positive(nameof(Heads), Heads);
         Positive(nameof(Steps), Steps); Positive(nameof(BatchSize), BatchSize); Positive(nameof(PeakLr), PeakLr);
         Positive(nameof(CheckpointEvery), CheckpointEvery); Positive(nameof(EvalEvery), EvalEvery); Positive(nameof(EvalBatches), EvalBatches);
         Positive(nameof(LogEvery), LogEvery); Positive(nameof(PlateauEvals), PlateauEvals);
-        if (Context < 2) throw new ArgumentException($"training settings: Context must be at least 2 (BOS and one token), got {Context}.");
+        if (Context < 2) throw new ArgumentException($"training settings: {Named(nameof(Context))} must be at least 2 (BOS and one token), got {Context}.");
         if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentException($"training settings: {WarmupSteps} warm-up steps (--warmup) do not fit in {Steps} steps (--steps).");
-        if (FinalLrFraction is < 0 or > 1) throw new ArgumentException($"training settings: FinalLrFraction must be in [0, 1], got {FinalLrFraction}.");
+        if (FinalLrFraction is < 0 or > 1) throw new ArgumentException($"training settings: {Named(nameof(FinalLrFraction))} must be in [0, 1], got {FinalLrFraction}.");
         if (WeightDecay < 0 || GradClip < 0 || Threads < 0 || KeepEvery < 0 || FfnDim < 0)
             throw new ArgumentException("training settings: WeightDecay, GradClip, Threads, KeepEvery and FfnDim must not be negative.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException($"training settings: betas must be in [0, 1), got {Beta1}, {Beta2}.");

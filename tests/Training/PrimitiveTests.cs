@@ -41,6 +41,15 @@ public class PrimitiveTests
     }
 
     [Fact]
+    public void InvalidSettings_NameTheCommandLineOption()
+    {
+        Assert.Equal("training settings: PeakLr (--lr) must be positive, got -1.",
+                     Assert.Throws<ArgumentException>(() => new TrainingSettings { PeakLr = -1 }.Validate()).Message);
+        Assert.Equal("training settings: FinalLrFraction (--final-lr-fraction) must be in [0, 1], got 2.",
+                     Assert.Throws<ArgumentException>(() => new TrainingSettings { FinalLrFraction = 2 }.Validate()).Message);
+    }
+
+    [Fact]
     public void Windows_StartWithBos_AndTargetsAreTheNextTokens()
     {
         int[] stream = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
