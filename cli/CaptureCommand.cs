@@ -143,8 +143,9 @@ static partial class CaptureCommand
     {
         if (text is null) return new StatsOptions().NgramOrders;
         if (text == "none") return [];
-        return text.Split(',').Select(part => int.TryParse(part, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 3
+        var orders = text.Split(',').Select(part => int.TryParse(part, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 3
             ? n
             : throw new ArgumentException($"--ngram-orders must be orders 1, 2 or 3 separated by commas, or none; got '{text}'.")).ToArray();
+        return orders.Distinct().Count() == orders.Length ? orders : throw new ArgumentException($"--ngram-orders lists an order twice: '{text}'.");
     }
 }

@@ -51,6 +51,7 @@ public class CommandLineTests
     [InlineData("error: write --out o, with a space: options do not take '='.", "--out=o")]
     [InlineData("error: option --batch-size is given twice.", "--batch-size", "2", "--out", "o", "--batch-size", "4")]
     [InlineData("error: --tokens and --full-length sample a named corpus: they apply to --data only.", "--out", "o", "--tokens", "5")]
+    [InlineData("error: --ngram-orders lists an order twice: '1,1'.", "--out", "o", "--ngram-orders", "1,1")]
     public void OptionMistakes_AreNamedForWhatTheyAre(string expected, params string[] options)
     {
         var (exit, stderr) = Run(["capture", "--model", Fixtures.TinyPreLn, "--json", Path.Combine(Fixtures.TinyPreLn, "config.json"), .. options]);
