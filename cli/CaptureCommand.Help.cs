@@ -29,7 +29,7 @@ static partial class CaptureCommand
                                (the costliest statistics: host-side on a CPU; on a GPU, device-side and not yet
                                timed there, so `none` where only the exact counts are needed)
           --seed N             recorded in the manifest (the seed that chose the data, if any)
-          --activations        also write activations.safetensors: every layer's neurons for the whole input
+          --activations        also write activations.safetensors: every captured layer's neurons for the whole input
           --logits             also write logits.safetensors
 
         large models, long runs, many machines (docs/scaling.md):

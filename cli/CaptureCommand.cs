@@ -109,7 +109,7 @@ static partial class CaptureCommand
         {
             var (ids, mask) = input?.AsBatch(model.Config.PadTokenId) ?? TokenBatches.Make(sequences, sequences.Count, model.Config.PadTokenId).Single();
             using var scope = NewDisposeScope();
-            var (acts, logitValues) = ActivationDump.Run(model, ids, mask);
+            var (acts, logitValues) = ActivationDump.Run(model, ids, mask, settings.LayerCount);
             ActivationDump.Save(outDir, ids, mask, activations ? acts : null, logits ? logitValues : null);
         }
         Console.Error.WriteLine($"capture: wrote {outDir} (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");

@@ -12,12 +12,15 @@ public static class ActivationDump
 {
     public const string ActivationsFile = "activations.safetensors", LogitsFile = "logits.safetensors";
 
-    /// <summary>Per-layer neuron activations (float32, CPU), keyed by <see cref="HookNames.MlpPost"/>, and the logits.</summary>
-    public static (Dictionary<string, Tensor> Activations, Tensor Logits) Run(OptForCausalLM model, Tensor inputIds, Tensor attentionMask)
+    /// <summary>
+    /// Neuron activations (float32, CPU) of the first <paramref name="layers"/> layers (all when null), keyed by
+    /// <see cref="HookNames.MlpPost"/>, and the logits.
+    /// </summary>
+    public static (Dictionary<string, Tensor> Activations, Tensor Logits) Run(OptForCausalLM model, Tensor inputIds, Tensor attentionMask, int? layers = null)
     {
         using var _ = inference_mode();
         var activations = new Dictionary<string, Tensor>();
-        using var hooks = new NeuronHooks(model, Enumerable.Range(0, model.NumLayers),
+        using var hooks = new NeuronHooks(model, Enumerable.Range(0, layers ?? model.NumLayers),
             (l, post) => activations[HookNames.MlpPost(l)] = post.to(ScalarType.Float32).cpu().clone().DetachFromDisposeScope());
         using var scope = NewDisposeScope();
         var device = model.Decoder.Device;

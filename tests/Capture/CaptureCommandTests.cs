@@ -47,6 +47,19 @@ public class CaptureCommandTests
     }
 
     [Fact]
+    public void FirstLayersOnly_DumpsTheActivationsOfThoseLayers()
+    {
+        using var dir = new TempDirectory();
+        var input = dir.Sub("batch.json");
+        File.WriteAllText(input, """{"input_ids": [[2, 10, 11, 12]]}""");
+        var output = dir.Sub("out");
+        Assert.Equal(0, CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", output, "--layers", "2", "--activations"]));
+        var names = SafeTensors.ReadHeader(Path.Combine(output, "activations.safetensors")).Entries.Keys.Order(StringComparer.Ordinal);
+        Assert.Equal(["attention_mask", "blocks.0.mlp.hook_post", "blocks.1.mlp.hook_post", "input_ids"], names);
+        Assert.Equal([0, 1], NeuronStats.Load(output).Layers);
+    }
+
+    [Fact]
     public void TextInput_IsTokenizedWithTheSnapshotsVocabulary_AndCutIntoBosWindows()
     {
         using var dir = new TempDirectory();
