@@ -18,6 +18,17 @@ internal sealed class HubCache(string root, HubRepo repo)
 
     public string SnapshotDir(string commit) => Path.Combine(RepoDir, "snapshots", SafeName(commit, "commit"));
     public string SnapshotPath(string commit, string file) => Path.Combine(SnapshotDir(commit), Relative(file));
+
+    /// <summary>
+    /// Whether a snapshot pointer can be read: a file, or a link whose blob is there. .NET's File.Exists is true for a
+    /// link whose blob was deleted; Python's os.path.exists, which huggingface_hub uses, follows the link and says no.
+    /// </summary>
+    public static bool Readable(string pointer)
+    {
+        var info = new FileInfo(pointer);
+        if (!info.Exists) return false;
+        return info.LinkTarget is null || info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true };
+    }
     public string NoExistPath(string commit, string file) => Path.Combine(RepoDir, ".no_exist", SafeName(commit, "commit"), Relative(file));
     public string TreePath(string commit) => Path.Combine(RepoDir, "trees", SafeName(commit, "commit") + ".json");
     public string LockPath(string etag) => Path.Combine(root, ".locks", repo.FolderName, SafeName(etag, "etag") + ".lock");

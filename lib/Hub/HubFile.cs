@@ -16,7 +16,7 @@ public static class HubFile
         var cache = new HubCache(s.CacheDir, repo);
         HubCache.Relative(file);   // a bad path fails here, before any request
         // A full commit hash names immutable content: a cached file is returned without asking anyone.
-        if (HubRepo.IsCommit(revision) && File.Exists(cache.SnapshotPath(revision, file))) return cache.SnapshotPath(revision, file);
+        if (HubRepo.IsCommit(revision) && HubCache.Readable(cache.SnapshotPath(revision, file))) return cache.SnapshotPath(revision, file);
         if (s.Offline) return FromCache(cache, revision, file, null);
 
         FileMetadata meta;
@@ -38,7 +38,7 @@ public static class HubFile
 
         var pointer = cache.SnapshotPath(meta.Commit, file);
         cache.WriteRef(revision, meta.Commit);
-        if (File.Exists(pointer)) return pointer;
+        if (HubCache.Readable(pointer)) return pointer;
         cache.Prepare();
         using (await cache.LockAsync(meta.Etag, s.Cancellation).ConfigureAwait(false))
         {
@@ -70,7 +70,7 @@ public static class HubFile
 
     /// <summary>The cached copy of file at revision, found only through refs/ (never through another revision).</summary>
     static string? Cached(HubCache cache, string revision, string file) =>
-        cache.CommitFor(revision) is { } commit && File.Exists(cache.SnapshotPath(commit, file)) ? cache.SnapshotPath(commit, file) : null;
+        cache.CommitFor(revision) is { } commit && HubCache.Readable(cache.SnapshotPath(commit, file)) ? cache.SnapshotPath(commit, file) : null;
 
     /// <summary>The cached copy, or an error naming the repo, revision and file, and why the network was not used.</summary>
     static string FromCache(HubCache cache, string revision, string file, HubException? networkError) =>

@@ -64,7 +64,7 @@ public static class HubSnapshot
         }
         if (HubTree.ReadCache(cache, commit) is { } listing)
         {
-            var missing = filter.Select(listing.Select(f => f.Path)).Where(f => !File.Exists(cache.SnapshotPath(commit, f))).ToList();
+            var missing = filter.Select(listing.Select(f => f.Path)).Where(f => !HubCache.Readable(cache.SnapshotPath(commit, f))).ToList();
             if (missing.Count > 0)
                 throw HubFile.NotCached(networkError, $"The cached snapshot of {cache.Repo} at revision '{revision}' (commit {commit}) " +
                     $"lacks {string.Join(", ", missing)}.");

@@ -31,6 +31,19 @@ public sealed class CacheLayoutTests : IDisposable
     }
 
     [Fact]
+    public void ALinkWhoseBlobWasDeleted_IsNotACachedFile_OnlineItIsFetchedAgain()
+    {
+        var config = t.Hub.Model.File("main", "config.json");
+        var path = HubFile.Download("facebook/opt-125m", "config.json", t.Options());
+        File.Delete(Path.Combine(t.Cache, "models--facebook--opt-125m", "blobs", config.GitSha1));   // a cleaned-up blobs/ folder
+
+        var offline = Assert.Throws<HubException>(() => HubFile.Download("facebook/opt-125m", "config.json", t.Options() with { Offline = true }));
+        Assert.Equal(HubErrorKind.NotCached, offline.Kind);
+        Assert.Equal(path, HubFile.Download("facebook/opt-125m", "config.json", t.Options()));
+        Assert.Equal(config.Content, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void Ensure_Model_FetchesCheckpointFilesAndPrefersSafetensors()
     {
         var main = t.Hub.Model.Refs["main"];
