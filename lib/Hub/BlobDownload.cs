@@ -39,7 +39,9 @@ internal static class BlobDownload
                 if (idle >= MaxAttemptsWithoutProgress)
                     throw new HubException(HubErrorKind.Network, $"Downloading {what} stalled at {done} of {meta.Size} bytes after " +
                         $"{idle} attempts ({error?.Message ?? "the body ended early"}). The partial file {incomplete} is kept; run again to resume.", error);
-                await Task.Delay(s.RetryDelay, s.Cancellation).ConfigureAwait(false);
+                // As huggingface_hub's backoff: as long as a 429 asks, else 1, 2, 4, 8, 8 s while no byte arrives.
+                var wait = error is HubException { RetryAfter: { } asked } ? asked : s.RetryDelay * Math.Min(1 << Math.Max(idle - 1, 0), 8);
+                await Task.Delay(wait, s.Cancellation).ConfigureAwait(false);
             }
             if (done != meta.Size)
                 throw Corrupt($"Consistency check failed: {what} should be {meta.Size} bytes but {done} arrived.");
@@ -67,7 +69,11 @@ internal static class BlobDownload
         try
         {
             using var r = await HubHttp.SendAsync(HttpMethod.Get, meta.Location, s, Redirects.All, s.DownloadTimeout, what, done).ConfigureAwait(false);
-            if (!r.IsSuccessStatusCode) throw new HubException(HubErrorKind.Http, $"HTTP {(int)r.StatusCode} {r.ReasonPhrase} while downloading {what}.") { StatusCode = (int)r.StatusCode };
+            if (!r.IsSuccessStatusCode)
+                throw new HubException(HubErrorKind.Http, $"HTTP {(int)r.StatusCode} {r.ReasonPhrase} while downloading {what}.")
+                {
+                    StatusCode = (int)r.StatusCode, RetryAfter = HubException.RetryAfterOf(r),
+                };
             if (done > 0 && r.StatusCode != HttpStatusCode.PartialContent)
             {
                 // 200 to a Range request: the server ignored the range (a proxy, gzip) and sends the whole file again.

@@ -49,9 +49,7 @@ public sealed partial class HubException(HubErrorKind kind, string message, Exce
         var licence = repo.WebUrl(endpoint);
         bool repoUrl = r.RequestMessage?.RequestUri?.AbsolutePath is { } p && (p.Contains("/resolve/", StringComparison.Ordinal) || p.StartsWith("/api/", StringComparison.Ordinal));
 
-        var retryAfter = status != 429 ? (TimeSpan?)null
-            : Header("RateLimit") is { } limit && RateLimitReset().Match(limit) is { Success: true } m ? TimeSpan.FromSeconds(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1)
-            : int.TryParse(Header("Retry-After"), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
+        var retryAfter = RetryAfterOf(r);
 
         var (kind, text) = (code, status) switch
         {
@@ -59,9 +57,8 @@ public sealed partial class HubException(HubErrorKind kind, string message, Exce
             ("EntryNotFound", _) => (HubErrorKind.EntryNotFound, $"File '{file}' not found in {repo} at revision '{revision}'."),
             ("GatedRepo", _) => (HubErrorKind.GatedRepo, $"{repo} is gated and {what} was refused ({status}): {TokenHint} {licence}."),
             _ when serverMessage == "Access to this resource is disabled." => (HubErrorKind.AccessDenied, $"{repo} has been disabled on the Hub."),
-            ("RepoNotFound", _) or (_, 401) when repoUrl && serverMessage != "Invalid credentials in Authorization header" =>
-                (HubErrorKind.RepositoryNotFound, $"{repo} not found, or private or gated and not readable without a token ({status}): " +
-                    $"check the id, then {TokenHint} {licence}."),
+            ("RepoNotFound", _) => (HubErrorKind.RepositoryNotFound, RepoNotFound()),
+            (_, 401) when repoUrl && serverMessage != "Invalid credentials in Authorization header" => (HubErrorKind.RepositoryNotFound, RepoNotFound()),
             (_, 401) => (HubErrorKind.AccessDenied, $"The Hub rejected the token for {what} (401): {TokenHint} {licence}."),
             (_, 429) => (HubErrorKind.Http, $"The Hub is rate-limiting requests (429) for {what}" +
                 (retryAfter is { } wait ? $"; wait {wait.TotalSeconds:0} s." : ".")),
@@ -74,6 +71,18 @@ public sealed partial class HubException(HubErrorKind kind, string message, Exce
             Commit = Header("X-Repo-Commit"),
             RetryAfter = retryAfter,
         };
+
+        string RepoNotFound() => $"{repo} not found, or private or gated and not readable without a token ({status}): check the id, then {TokenHint} {licence}.";
+    }
+
+    /// <summary>How long a 429 asks to wait (see <see cref="RetryAfter"/>); null for any other response.</summary>
+    internal static TimeSpan? RetryAfterOf(HttpResponseMessage r)
+    {
+        string? Header(string name) => r.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
+        if ((int)r.StatusCode != 429) return null;
+        if (Header("RateLimit") is { } limit && RateLimitReset().Match(limit) is { Success: true } m)
+            return TimeSpan.FromSeconds(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1);
+        return int.TryParse(Header("Retry-After"), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
     }
 
     // The server's own words ({"error": ...} or X-Error-Message) and the request id help a maintainer find the request.

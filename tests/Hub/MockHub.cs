@@ -34,6 +34,10 @@ public sealed class MockHub : IDisposable
     public void FailResolve(int status, int times) => (failStatus, failsLeft) = (status, times);
     int failStatus, failsLeft;
 
+    /// <summary>Answer the next <paramref name="times"/> GETs of a file's bytes with 429 and RateLimit r=0;t=0 (wait 1 s).</summary>
+    public void RateLimitDownloads(int times) => downloadLimitsLeft = times;
+    int downloadLimitsLeft;
+
     /// <summary>Flip one byte of every LFS body: same size, wrong SHA-256.</summary>
     public bool CorruptLfs { get; set; }
 
@@ -49,6 +53,8 @@ public sealed class MockHub : IDisposable
     MockReply Handle(SeenRequest r)
     {
         var seg = r.Path.Split('/')[1..];   // still percent-encoded: a revision's %2F stays inside its segment
+        if (r.Method == "GET" && seg is ["cdn", ..] or ["api", "resolve-cache", ..] && Interlocked.Decrement(ref downloadLimitsLeft) >= 0)
+            return MockReply.Text(429, "", ("RateLimit", "\"resolvers\";r=0;t=0"));
         if (seg is ["cdn", var sha]) return Cdn(r, sha);
         if (RequiredToken is not null && r.Header("authorization") != $"Bearer {RequiredToken}")
             return r.Header("authorization") is null

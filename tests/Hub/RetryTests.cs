@@ -33,6 +33,19 @@ public sealed class RetryTests : IDisposable
     }
 
     [Fact]
+    public void RateLimitedDownload_WaitsAsTheHubSays_ThenFinishes()
+    {
+        t.Hub.RateLimitDownloads(times: 2);   // each 429 says "0 s left in this window": wait t + 1 = 1 s
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var path = HubFile.Download("facebook/opt-125m", "config.json", t.Options());
+
+        Assert.Equal(t.Hub.Model.File("main", "config.json").Content, File.ReadAllBytes(path));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"waited {clock.Elapsed.TotalSeconds:F2} s, not the 2 × 1 s the Hub asked");
+        Assert.Equal(3, t.Hub.Requests.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
     public void PersistentServerError_WithNothingCached_GivesUpAfterFiveRetries_SayingWhy()
     {
         t.Hub.FailResolve(500, times: 100);
