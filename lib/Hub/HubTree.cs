@@ -29,10 +29,15 @@ internal static partial class HubTree
     public static async Task<IReadOnlyList<TreeFile>> ListAsync(HubSettings s, HubRepo repo, string commit)
     {
         var files = new List<TreeFile>();
+        bool firstPage = true;
         for (Uri? page = repo.TreeUrl(s.Endpoint, commit); page is not null;)
         {
             Uri? next = null;
-            var items = await GetAsync(s, repo, commit, page, r => next = Next(r)).ConfigureAwait(false);
+            var url = page;
+            // The first page's failure falls back to the cache; a later page's is retried, as huggingface_hub does.
+            var items = firstPage ? await GetAsync(s, repo, commit, url, r => next = Next(r)).ConfigureAwait(false)
+                                  : await RetriedAsync(s, () => GetAsync(s, repo, commit, url, r => next = Next(r))).ConfigureAwait(false);
+            firstPage = false;
             foreach (var item in items?.AsArray() ?? [])
             {
                 if (item?["type"]?.GetValue<string>() != "file") continue;
@@ -43,6 +48,19 @@ internal static partial class HubTree
             page = next;
         }
         return files;
+    }
+
+    /// <summary>Up to 5 retries of a transient failure, waiting as long as a 429 asks, else 1, 2, 4, 8, 8 s.</summary>
+    static async Task<T> RetriedAsync<T>(HubSettings s, Func<Task<T>> call)
+    {
+        for (int retry = 0; ; retry++)
+        {
+            try { return await call().ConfigureAwait(false); }
+            catch (HubException e) when (e.IsRetryable && retry < 5)
+            {
+                await Task.Delay(e.RetryAfter ?? s.RetryDelay * Math.Min(1 << retry, 8), s.Cancellation).ConfigureAwait(false);
+            }
+        }
     }
 
     static async Task<JsonNode?> GetAsync(HubSettings s, HubRepo repo, string revision, Uri url, Action<HttpResponseMessage> headers)

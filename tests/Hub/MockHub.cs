@@ -34,6 +34,10 @@ public sealed class MockHub : IDisposable
     public void FailResolve(int status, int times) => (failStatus, failsLeft) = (status, times);
     int failStatus, failsLeft;
 
+    /// <summary>Answer the next <paramref name="times"/> requests for a later page of a file list (cursor > 0) with this status.</summary>
+    public void FailLaterTreePages(int status, int times) => (treeFailStatus, treeFailsLeft) = (status, times);
+    int treeFailStatus, treeFailsLeft;
+
     /// <summary>Answer the next <paramref name="times"/> GETs of a file's bytes with 429 and RateLimit r=0;t=0 (wait 1 s).</summary>
     public void RateLimitDownloads(int times) => downloadLimitsLeft = times;
     int downloadLimitsLeft;
@@ -138,6 +142,7 @@ public sealed class MockHub : IDisposable
                 lfs = f.Value.Lfs ? new { oid = f.Value.Sha256, size = f.Value.Content.Length, pointerSize = 134 } : null,
             })).ToList();
         int cursor = r.Query.Split('&').FirstOrDefault(q => q.StartsWith("cursor=", StringComparison.Ordinal)) is { } c ? int.Parse(c[7..]) : 0;
+        if (cursor > 0 && Interlocked.Decrement(ref treeFailsLeft) >= 0) return MockReply.Text(treeFailStatus, "{\"error\": \"mock outage\"}");
         var headers = new List<(string, string)> { ("Content-Type", "application/json") };
         if (cursor + 3 < items.Count) headers.Add(("Link", $"<{Url}{r.Path}?recursive=true&expand=false&cursor={cursor + 3}>; rel=\"next\""));
         return new MockReply(200, headers, JsonSerializer.SerializeToUtf8Bytes(items.Skip(cursor).Take(3), Json));

@@ -46,6 +46,17 @@ public sealed class RetryTests : IDisposable
     }
 
     [Fact]
+    public void ALaterPageOfTheFileListFailingOnce_IsRetried()
+    {
+        t.Hub.FailLaterTreePages(503, times: 2);
+
+        var dir = HubSnapshot.Ensure("facebook/opt-125m", t.Options());
+
+        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+        Assert.Equal(5, t.Hub.Requests.Count(r => r.Path.Contains("/tree/", StringComparison.Ordinal)));   // 3 pages, page 2 twice more
+    }
+
+    [Fact]
     public void PersistentServerError_WithNothingCached_GivesUpAfterFiveRetries_SayingWhy()
     {
         t.Hub.FailResolve(500, times: 100);
