@@ -39,9 +39,7 @@ internal static class BlobDownload
                 if (idle >= MaxAttemptsWithoutProgress)
                     throw new HubException(HubErrorKind.Network, $"Downloading {what} stalled at {done} of {meta.Size} bytes after " +
                         $"{idle} attempts ({error?.Message ?? "the body ended early"}). The partial file {incomplete} is kept; run again to resume.", error);
-                // As huggingface_hub's backoff: as long as a 429 asks, else 1, 2, 4, 8, 8 s while no byte arrives.
-                var wait = error is HubException { RetryAfter: { } asked } ? asked : s.RetryDelay * Math.Min(1 << Math.Max(idle - 1, 0), 8);
-                await Task.Delay(wait, s.Cancellation).ConfigureAwait(false);
+                await HubHttp.BackoffAsync(s, error, Math.Max(idle - 1, 0)).ConfigureAwait(false);   // longer while no byte arrives
             }
             if (done != meta.Size)
                 throw Corrupt($"Consistency check failed: {what} should be {meta.Size} bytes but {done} arrived.");

@@ -61,7 +61,7 @@ public static class HubFile
         var patient = s with { EtagTimeout = TimeSpan.FromSeconds(60) };
         for (int retry = 0; retry < 5 && first.IsRetryable; retry++)
         {
-            await Task.Delay(first.RetryAfter ?? s.RetryDelay * Math.Min(1 << retry, 8), s.Cancellation).ConfigureAwait(false);
+            await HubHttp.BackoffAsync(s, first, retry).ConfigureAwait(false);
             try { return await FileMetadata.HeadAsync(patient, repo, revision, file).ConfigureAwait(false); }
             catch (HubException e) when (IsFallback(e)) { first = e; }
         }

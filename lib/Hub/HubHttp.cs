@@ -87,6 +87,13 @@ internal static class HubHttp
     static bool IsAbsolute(string location) =>
         location.StartsWith("//", StringComparison.Ordinal) || Uri.TryCreate(location, UriKind.Absolute, out var u) && u.Scheme is "http" or "https";
 
+    /// <summary>
+    /// huggingface_hub's wait before retry number <paramref name="retry"/> (0-based): as long as a 429 asks, else
+    /// 1, 2, 4, 8, 8 … times <see cref="HubSettings.RetryDelay"/>.
+    /// </summary>
+    internal static Task BackoffAsync(HubSettings s, Exception? error, int retry) =>
+        Task.Delay(error is HubException { RetryAfter: { } asked } ? asked : s.RetryDelay * (1 << Math.Min(retry, 3)), s.Cancellation);
+
     internal static bool SameOrigin(Uri a, Uri b) =>
         a.Scheme == b.Scheme && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
 }

@@ -56,10 +56,7 @@ internal static partial class HubTree
         for (int retry = 0; ; retry++)
         {
             try { return await call().ConfigureAwait(false); }
-            catch (HubException e) when (e.IsRetryable && retry < 5)
-            {
-                await Task.Delay(e.RetryAfter ?? s.RetryDelay * Math.Min(1 << retry, 8), s.Cancellation).ConfigureAwait(false);
-            }
+            catch (HubException e) when (e.IsRetryable && retry < 5) { await HubHttp.BackoffAsync(s, e, retry).ConfigureAwait(false); }
         }
     }
 

@@ -75,7 +75,6 @@ public static class Charts
     public static GenericChart ModelsOverlay(string claim, IReadOnlyDictionary<string, IReadOnlyList<double>> perModel, string yTitle, bool relativeDepth = true)
     {
         var taken = new HashSet<string>();
-        var spare = new Queue<string>(HouseStyle.SeriesColors);
         var traces = perModel.Select(m =>
         {
             bool fromPaper = m.Key.EndsWith(PaperSuffix, StringComparison.Ordinal);
@@ -83,7 +82,7 @@ public static class Charts
             if (!fromPaper)
             {
                 if (color == HouseStyle.OtherColor || taken.Contains(color))
-                    color = spare.Where(c => !taken.Contains(c)).DefaultIfEmpty(HouseStyle.OtherColor).First();
+                    color = HouseStyle.SeriesColors.FirstOrDefault(c => !taken.Contains(c)) ?? HouseStyle.OtherColor;
                 taken.Add(color);
             }
             // NaN marks a value that is not known (a marker unread in a paper's figure): no point is drawn there.
