@@ -14,6 +14,11 @@ public class ResumeTests
 
     static LayerStreamedEngine Engine(string path) => new(Checkpoint.Open(path), torch.CPU, torch.ScalarType.Float32);
 
+    /// <summary>A capture of <paramref name="sequences"/> into <paramref name="output"/>, killed at (stage, sequences done).</summary>
+    static void KillAt(LayerStreamedEngine engine, List<long[]> sequences, string output, CaptureStage stage, int done) =>
+        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
+            new() { Hook = (s, n) => { if ((s, n) == (stage, done)) throw new Killed(); } }));
+
     [Fact]
     public void KillAtEveryStage_ResumesToTheUninterruptedBytes()
     {
@@ -31,8 +36,7 @@ public class ResumeTests
         foreach (var (stage, done) in stages)
         {
             var output = dir.Sub($"killed-{stage}-{done}");
-            Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), source, output,
-                new() { Hook = (s, n) => { if ((s, n) == (stage, done)) throw new Killed(); } }));
+            KillAt(engine, sequences, output, stage, done);
             // Resumed with another chunk size and the full-model engine: neither changes a number.
             using var model = Pretrained.Load(path, "cpu", "float32");
             ResumableCapture.Run(new FullModelEngine(model), sequences, Settings(chunk: 3), source, output);
@@ -49,8 +53,7 @@ public class ResumeTests
         var engine = Engine(Generated(dir.Path));
         var sequences = Sequences(14, 96, 24);
         var output = dir.Sub("out");
-        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
-            new() { Hook = (s, n) => { if (s == CaptureStage.ProgressWritten && n == 6) throw new Killed(); } }));
+        KillAt(engine, sequences, output, CaptureStage.ProgressWritten, 6);
         var progress = CaptureProgress.Read(output)!;
         (progress with { SequencesDone = 12 }).Write(output);   // the checkpoint still holds 6: resuming after 12 would skip 6
         var error = Assert.Throws<InvalidDataException>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output));
@@ -65,8 +68,7 @@ public class ResumeTests
         var engine = Engine(Generated(dir.Path));
         var sequences = Sequences(14, 96, 24);
         var output = dir.Sub("out");
-        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
-            new() { Hook = (s, n) => { if (s == CaptureStage.ChunkCounted && n == 12) throw new Killed(); } }));
+        KillAt(engine, sequences, output, CaptureStage.ChunkCounted, 12);
         var stray = Directory.CreateDirectory(Path.Combine(output, "partial", "0000000012")).FullName;
         File.WriteAllText(Path.Combine(stray, NeuronStats.TensorsFile), "killed while saving");
         var resumedLog = new StringWriter();
@@ -92,8 +94,7 @@ public class ResumeTests
         var engine = Engine(Generated(dir.Path));
         var sequences = Sequences(14, 96, 24);
         var output = dir.Sub("out");
-        Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
-            new() { Hook = (s, _) => { if (s == CaptureStage.ProgressWritten) throw new Killed(); } }));
+        KillAt(engine, sequences, output, CaptureStage.ProgressWritten, 6);   // the first chunk's
         string Refusal(ICaptureEngine e, List<long[]> seqs, CaptureSettings settings, StatsSource source) =>
             Assert.Throws<InvalidOperationException>(() => ResumableCapture.Run(e, seqs, settings, source, output)).Message;
 
