@@ -13,7 +13,8 @@ static partial class CaptureCommand
           --data NAME          a named corpus: sdk-docs (offline: the .NET SDK's API docs, analysis part) or a paper
                                recipe (paper-section3, paper-section4, paper-section5; downloaded from the hub),
                                sampled with --seed (default 0) and packed into --max-length sequences, </s> first
-          --tokens N           token budget for sdk-docs (default: all of it; recipes carry their own)
+          --tokens N           tokens to sample from --data (default: all of sdk-docs, or the recipe's own budget;
+                               a smaller budget keeps the recipe's shares)
           --full-length        keep only full --max-length sequences (every position equally often: positional analysis)
           --out DIR            output folder: stats.safetensors + manifest.json + capture.json (+ activations/logits)
           --batch-size N       sequences per forward pass (default 8, or chosen by --memory-budget)

@@ -82,13 +82,15 @@ static partial class CaptureCommand
         if (input?.Sequences.Select((row, i) => (Row: i, row.Length)).FirstOrDefault(r => r.Length > maxLength) is { Length: > 0 } tooLong)
             throw new ArgumentException($"--max-length {maxLength}: row {tooLong.Row} of {json} has {tooLong.Length} real tokens, and --json rows are " +
                                         "counted whole, not cut into windows; give a --max-length of at least its longest row.");
-        var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.WholeCorpus);
+        var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.DefaultBudget);
         var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
         if (sequences.Count == 0)
             throw new ArgumentException(json is not null ? $"{json} holds no token to count: every row is empty or masked out."
                 : corpus is not null ? $"--data {corpusName} gives no sequence{(fullLength ? $" of the full {maxLength} tokens (--full-length)" : "")} " +
                                        $"from {corpus.Spec.Describe()}; give more --tokens."
                 : $"--text {string.Join(" ", texts)}: the files hold no text.");
+        if (corpus is not null && corpusTokens > corpus.Spec.Tokens)
+            Console.Error.WriteLine($"capture: --tokens {corpusTokens:N0} is more than --data {corpusName} holds; all of its {corpus.Spec.Tokens:N0} tokens are used.");
         var data = json is not null ? $"json:{Path.GetFullPath(json)}"
             : corpus is not null ? corpus.Spec.Describe()
             : "text:" + string.Join(",", texts.Select(Path.GetFullPath));

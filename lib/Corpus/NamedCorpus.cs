@@ -11,8 +11,11 @@ public static class NamedCorpus
 {
     public const string SdkDocs = "sdk-docs";
 
-    /// <summary>Default token budget of <c>sdk-docs</c>: all of its analysis part (about 0.31 M tokens).</summary>
-    public const long WholeCorpus = long.MaxValue;
+    /// <summary>
+    /// The token budget that asks for a corpus's own: all of <c>sdk-docs</c>'s analysis part (about 0.31 M tokens), or
+    /// a recipe's <c>token_budget</c>.
+    /// </summary>
+    public const long DefaultBudget = long.MaxValue;
 
     public static IReadOnlyList<string> Names => [SdkDocs, .. Recipe.Names];
 
@@ -21,21 +24,26 @@ public static class NamedCorpus
     /// <paramref name="sequenceLength"/> tokens: what the capture command, the notebooks and the model cards count on.
     /// </summary>
     public static CorpusSequences ForModel(string name, string modelDirectory, int sequenceLength, long seed, bool fullLengthOnly,
-                                           long tokenBudget = WholeCorpus, HubOptions? hub = null)
+                                           long tokenBudget = DefaultBudget, HubOptions? hub = null)
     {
         var tokenizer = Tokenization.OptTokenizer.FromDirectory(modelDirectory);
         return Build(name, text => tokenizer.Encode(text, addBos: false), tokenizer.BosId, seed,
                      new PackingOptions(sequenceLength, Packing.Concatenated, fullLengthOnly), tokenBudget, hub);
     }
 
-    /// <param name="tokenBudget">Tokens to sample for sdk-docs (recipes carry their own budget).</param>
+    /// <param name="tokenBudget">
+    /// Tokens to sample. For a recipe it replaces the recipe's budget, each part keeping its share: a smaller run of the
+    /// same mixture (a short source still fails, see <see cref="Recipe.Build"/>).
+    /// </param>
     public static CorpusSequences Build(string name, Func<string, IReadOnlyList<int>> tokenize, int bosId, long seed,
-                                        PackingOptions packing, long tokenBudget = WholeCorpus, HubOptions? hub = null)
+                                        PackingOptions packing, long tokenBudget = DefaultBudget, HubOptions? hub = null)
     {
         if (name == SdkDocs)
             return CorpusBuilder.Build(SdkDocsCorpus.Open(SdkDocsPart.Analysis), tokenize, bosId, tokenBudget, seed, packing);
         if (!Recipe.Names.Contains(name))
             throw new ArgumentException($"unknown corpus '{name}'; expected one of: {string.Join(", ", Names)}.");
-        return Recipe.Named(name).Build(Recipe.HubDownloader(hub), tokenize, bosId, seed, packing);
+        var recipe = Recipe.Named(name);
+        if (tokenBudget != DefaultBudget) recipe = recipe with { TokenBudget = tokenBudget };
+        return recipe.Build(Recipe.HubDownloader(hub), tokenize, bosId, seed, packing);
     }
 }

@@ -19,7 +19,7 @@ public sealed record DetectorOptions
     public int FiringPercent { get; init; } = 95;
 
     /// <summary>
-    /// Step 2: a token (n-gram) seen fewer times than this is never covered. The paper sets none (paper.md §5.6), but a
+    /// Step 2: a token (n-gram) seen fewer times than this is never covered. The paper sets none, but a
     /// token seen once is covered by any neuron that fired on it. 10 is the smallest count at which covering it means
     /// more than firing on a handful of events: below 20 occurrences 95% still demands every one.
     /// </summary>

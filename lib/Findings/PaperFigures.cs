@@ -2,8 +2,8 @@ namespace OptNeurons.Findings;
 
 /// <summary>
 /// The paper's own numbers, for the notebooks' "comparing to the paper" cells: what the text states, and values read
-/// off the authors' blog copies of the figures (±1 percentage point on Fig. 1a, ±5–10 neurons on Fig. 3a; shared/docs
-/// paper.md §3). Layers are 0-based here, like every table of the workbook; null marks a marker that could not be read.
+/// off the authors' blog copies of the figures (±1 percentage point on Fig. 1a, ±5–10 neurons on Fig. 3a). Layers are
+/// 0-based here, like every table of the workbook; null marks a marker that could not be read.
 /// </summary>
 public static class PaperFigures
 {

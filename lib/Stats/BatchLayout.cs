@@ -64,7 +64,7 @@ internal sealed class BatchLayout
     }
 
     /// <summary>
-    /// Positions exactly as HF OPT derives them (opt-facts 3): pos = cumsum(mask) · mask - 1 along each row, so real
+    /// Positions exactly as HF OPT derives them from the attention mask: pos = cumsum(mask) · mask - 1 along each row, so real
     /// tokens are numbered 0, 1, 2, … however much padding surrounds them. A token is counted when its mask is 1 and,
     /// unless <paramref name="includeFirst"/>, its position is at least 1. An n-gram ends at counted token k only if its
     /// n tokens are counted tokens of the same row at consecutive positions.

@@ -7,8 +7,8 @@ namespace OptNeurons.Training;
 /// <summary>
 /// Everything that defines a training run. A checkpoint records these; resuming requires every setting except the
 /// operational ones (<see cref="Operational"/>: logging, evaluation and checkpoint cadence, threads) to be equal.
-/// Defaults follow the pilot in docs/tiny-model-notes.md and OPT's recipe (AdamW β = 0.9, 0.95, weight decay 0.1,
-/// linear warm-up then linear decay to 10 %, clipping at 1.0).
+/// Defaults follow OPT's recipe (AdamW β = 0.9, 0.95, weight decay 0.1, linear warm-up then linear decay to 10 %,
+/// clipping at 1.0), scaled down to a model a laptop CPU trains in hours.
 /// </summary>
 public sealed record TrainingSettings
 {

@@ -13,7 +13,7 @@ namespace OptNeurons.Workbook;
 /// The sequences a notebook counts on: the settings' corpus (default <c>sdk-docs</c>, the analysis part of the .NET
 /// SDK's API documentation, which the embedded models never saw in training), sampled with the settings' seed to the
 /// settings' token budget and packed into full-length sequences of the model's context length, BOS first. Full length
-/// only, so every position is counted equally often (the positional analysis needs it; paper.md B.1).
+/// only, so every position is counted equally often (the positional analysis needs it; paper, Appendix B.1).
 /// A model folder without tokenizer files (the reference fixture) counts on the fixture's own sequences instead.
 /// </summary>
 public sealed record NotebookData(IReadOnlyList<long[]> Sequences, string Description, long? Seed)
@@ -25,7 +25,7 @@ public sealed record NotebookData(IReadOnlyList<long[]> Sequences, string Descri
         if (!HasTokenizer(settings.ModelDirectory))
             return new(ReferenceFixture.Open(settings.FixtureDirectory).StatsSequences, "the reference fixture's stats_sequences", null);
         var corpus = NamedCorpus.ForModel(settings.Corpus ?? NamedCorpus.SdkDocs, settings.ModelDirectory, config.MaxPositionEmbeddings,
-                                          settings.Seed, fullLengthOnly: true, settings.Tokens ?? NamedCorpus.WholeCorpus);
+                                          settings.Seed, fullLengthOnly: true, settings.Tokens ?? NamedCorpus.DefaultBudget);
         return new(corpus.Sequences, corpus.Spec.Describe(), settings.Seed);
     }
 

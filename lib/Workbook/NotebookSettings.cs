@@ -88,7 +88,7 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     /// <summary>
     /// The same architecture, initialised as OPT initialises (seeded with <see cref="Seed"/>) and never trained: the
     /// baseline a finding must differ from to be something training did (an untrained model has no dead neurons, and its
-    /// random position embeddings make most neurons look "positional"; shared/docs/tiny-model-notes.md).
+    /// random position embeddings make most neurons look "positional").
     /// </summary>
     public OptForCausalLM Untrained(OptConfig config)
     {
@@ -153,7 +153,7 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
             $"commit   {Commit(RepoRoot)}",
             $"device   {device.type.ToString().ToLowerInvariant()} (asked: {Device}), dtype {Dtype}, TorchSharp {typeof(torch).Assembly.GetName().Version}",
             $"model    {Model} @ {Revision ?? "local folder"}" + (ModelIsFixture ? " (the reference fixture)" : ""),
-            $"corpus   {Corpus ?? NamedCorpus.SdkDocs}, {(Tokens is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) + " tokens" : "all of it")}"
+            $"corpus   {Corpus ?? NamedCorpus.SdkDocs}, {(Tokens is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) + " tokens" : Corpus is null or NamedCorpus.SdkDocs ? "all of it" : "the recipe's budget")}"
                 + (NotebookData.HasTokenizer(ModelDirectory) ? "" : " (this model has no tokenizer: the fixture's sequences are used)"),
             $"seed     {Seed}");
     }

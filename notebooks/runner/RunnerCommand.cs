@@ -21,7 +21,7 @@ public static class RunnerCommand
               --out DIR         where outputs go (default: artifacts/notebooks under the repository)
               --model M         model folder or hub id        (sets OPTNEURONS_MODEL; default: data/models/opt-mini)
               --corpus C        corpus for the findings       (sets OPTNEURONS_CORPUS; default: sdk-docs)
-              --tokens N        token budget of the corpus    (sets OPTNEURONS_TOKENS; default: all of sdk-docs)
+              --tokens N        token budget of the corpus    (sets OPTNEURONS_TOKENS; default: all of sdk-docs, or a recipe's own budget)
               --scaling M,M     models notebook 04 overlays   (sets OPTNEURONS_SCALING_MODELS; default: the model)
               --device D        auto | cpu | cuda             (sets OPTNEURONS_DEVICE)
               --dtype T         auto | float32 | bfloat16     (sets OPTNEURONS_DTYPE)

@@ -77,6 +77,32 @@ public class RecipeTests
     }
 
     [Fact]
+    public void NamedRecipe_WithATokenBudget_SamplesThatManyInTheRecipesShares()
+    {
+        // The fake files laid out as a HuggingFace cache, read offline: the path a capture's --data and --tokens take.
+        using var dir = new TempDirectory();
+        var fake = new FakeHub(Path.Combine(dir.Path, "files"));
+        string cache = Path.Combine(dir.Path, "cache"), mainCommit = new('a', 40);
+        Recipe.Named("paper-section3").Resolve(fake.Download);   // writes the files and records which were asked for
+        foreach (var (repo, revision, path) in fake.Calls.ToList())
+        {
+            string repoDir = Path.Combine(cache, "datasets--" + repo.Replace("/", "--")), commit = revision == "main" ? mainCommit : revision;
+            Directory.CreateDirectory(Path.Combine(repoDir, "refs"));
+            if (revision == "main") File.WriteAllText(Path.Combine(repoDir, "refs", "main"), mainCommit);
+            var target = Path.Combine(repoDir, "snapshots", commit, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(fake.Download(repo, revision, path), target);
+        }
+        var hub = new OptNeurons.Hub.HubOptions { Offline = true, CacheDir = cache, Environment = new Dictionary<string, string>() };
+        var built = NamedCorpus.Build("paper-section3", WordTokenizer.Encode, WordTokenizer.Bos, seed: 1, new PackingOptions(32), tokenBudget: 2_000, hub);
+        Assert.Equal(2_000, built.Spec.TokenBudget);
+        Assert.Equal([300L, 300, 200, 200, 300, 100, 200, 200, 200], built.Spec.Sources.Select(s => s.Tokens));
+        // Without a budget the recipe's own 20 M applies, which these small files cannot meet: the error says so.
+        var e = Assert.Throws<InvalidDataException>(() => NamedCorpus.Build("paper-section3", WordTokenizer.Encode, WordTokenizer.Bos, 1, new PackingOptions(32), hub: hub));
+        Assert.Contains("of the 3,000,000 its share needs", e.Message);
+    }
+
+    [Fact]
     public void HubDownloader_AsksForTheDatasetRepoAtThePartsRevision()
     {
         using var dir = new TempDirectory();

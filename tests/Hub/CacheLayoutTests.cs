@@ -3,7 +3,7 @@ using OptNeurons.Hub;
 
 namespace OptNeurons.Tests.Hub;
 
-/// <summary>The cache on disk is the one huggingface_hub writes (hf-hub.md §5): paths, refs, blob names, symlink targets.</summary>
+/// <summary>The cache on disk is the one huggingface_hub writes: paths, refs, blob names, symlink targets.</summary>
 public sealed class CacheLayoutTests : IDisposable
 {
     readonly HubTestContext t = new();

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace OptNeurons.Tests.Hub;
 
 /// <summary>
-/// A local stand-in for huggingface.co that answers the way hf-hub.md §3 and §9 say the real Hub does: 307 to
+/// A local stand-in for huggingface.co that answers the way the real Hub does: 307 to
 /// /api/resolve-cache/… for small files, 302 to a CDN on another host ("localhost") for LFS files with X-Linked-Etag
 /// and X-Linked-Size, X-Error-Code on errors, repo info and a paged tree API. Switches inject the failures to test.
 /// </summary>
