@@ -69,6 +69,9 @@ sealed class Arguments
         return int.TryParse(text, out var v) && v > 0 ? v : throw new ArgumentException($"option {name} must be a positive integer, got '{text}'.");
     }
 
+    /// <summary>A positive integer, or null when the option is absent.</summary>
+    public int? PositiveIntOrNull(string name) => Optional(name) is null ? null : Int(name, 0);
+
     /// <summary>A whole number of at least <paramref name="min"/>, or null when the option is absent.</summary>
     public long? Long(string name, long min)
     {

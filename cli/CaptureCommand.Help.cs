@@ -27,8 +27,8 @@ static partial class CaptureCommand
           --sketch-capacity K  n-gram summary entries per neuron and order (default 128)
           --no-positions       skip per-position counts (saves L x T x F int32)
           --ngram-orders LIST  n-gram orders whose trigger summaries are kept: 1,2,3 (default), a subset, or none
-                               (the costliest statistics: host-side on a CPU; on a GPU, device-side and not yet
-                               timed there, so `none` where only the exact counts are needed)
+                               (the costliest statistics, kept on the host on a CPU and in device memory on a
+                               GPU; `none` where only the exact counts are needed)
           --seed N             recorded in the manifest (the seed that chose the data, if any)
           --activations        also write activations.safetensors: every captured layer's neurons for the whole input
           --logits             also write logits.safetensors

@@ -32,12 +32,12 @@ static partial class CaptureCommand
             throw new ArgumentException("--tokens and --full-length sample a named corpus: they apply to --data only.");
         if (a.Optional("--revision") is not null && Directory.Exists(modelArg))
             throw new ArgumentException($"--revision picks a version of a hub model; {modelArg} is a local folder, which has only the one it holds.");
-        int? batchSize = a.Optional("--batch-size") is null ? null : a.Int("--batch-size", 8);
+        int? batchSize = a.PositiveIntOrNull("--batch-size");
         var settings = new CaptureSettings
         {
             BatchSize = batchSize ?? 8,
-            LayerCount = a.Optional("--layers") is null ? null : a.Int("--layers", 1),
-            ChunkSize = a.Optional("--chunk-size") is null ? null : a.Int("--chunk-size", 1),
+            LayerCount = a.PositiveIntOrNull("--layers"),
+            ChunkSize = a.PositiveIntOrNull("--chunk-size"),
             Padding = a.Optional("--padding") switch
             {
                 null or "right" => PaddingSide.Right,
@@ -55,10 +55,10 @@ static partial class CaptureCommand
         long? seed = a.Long("--seed", 0);
         string device = a.Optional("--device") ?? "auto", dtype = a.Optional("--dtype") ?? "auto";
         bool activations = a.Flag("--activations"), logits = a.Flag("--logits"), streamed = a.Flag("--streamed");
-        int? maxLengthArg = a.Optional("--max-length") is null ? null : a.Int("--max-length", 1);
+        int? maxLengthArg = a.PositiveIntOrNull("--max-length");
         long? budget = a.Optional("--memory-budget") is { } b ? ByteSize.Parse(b) : null;
         var streaming = StreamingArguments(a);
-        var job = new ResumableCaptureOptions
+        var resumeOptions = new ResumableCaptureOptions
         {
             Shard = a.Optional("--shard") is { } shard ? ShardSpec.Parse(shard) : ShardSpec.Whole, Restart = a.Flag("--restart"), Log = Console.Error,
         };
@@ -106,7 +106,7 @@ static partial class CaptureCommand
         }
 
         var source = StatsSource.For(commit is null ? Path.GetFullPath(modelDir) : modelArg, engine.Config, data, seed, commit);
-        ResumableCapture.Run(engine, sequences, settings, source, outDir, job with { Weights = Checkpoint.WeightsFingerprint(modelDir) });
+        ResumableCapture.Run(engine, sequences, settings, source, outDir, resumeOptions with { Weights = Checkpoint.WeightsFingerprint(modelDir) });
         if (model is not null && (activations || logits))
         {
             var (ids, mask) = input?.AsBatch(model.Config.PadTokenId) ?? TokenBatches.Make(sequences, sequences.Count, model.Config.PadTokenId).Single();

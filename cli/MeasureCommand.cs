@@ -38,8 +38,7 @@ static class MeasureCommand
         {
             var card = Path.Combine(modelDir, ModelCard.FileName);
             var text = CardMeasurements.Replace(File.Exists(card) ? File.ReadAllText(card) : "", section);
-            File.WriteAllText(card + ".tmp", text);
-            File.Move(card + ".tmp", card, overwrite: true);
+            AtomicFile.WriteAllText(card, text);
             Console.Error.WriteLine($"measure: updated {card}");
         }
         return 0;

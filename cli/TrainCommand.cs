@@ -51,7 +51,7 @@ static class TrainCommand
         {
             Log = Console.Out,
             CommandLine = "optneurons train " + string.Join(' ', rawArgs.Select(Quote)),
-            StopAfterStep = a.Optional("--stop-after-step") is null ? null : a.Int("--stop-after-step", 1),
+            StopAfterStep = a.PositiveIntOrNull("--stop-after-step"),
             TimeBudget = a.Optional("--time-budget") is null ? null : TimeSpan.FromMinutes(Number(a, "--time-budget", 0)),
             FinalFp16 = !a.Flag("--final-fp32"),
         };
@@ -60,7 +60,7 @@ static class TrainCommand
         settings.Validate();
 
         var tokenizer = OptTokenizer.FromDirectory(HfSnapshot.EnsureTokenizer(Path.Combine(outDir, "tokenizer")));
-        var data = TextCorpus.Load(TextCorpus.Files(texts), tokenizer, heldOut, Console.Out);
+        var data = TrainingText.Load(TrainingText.Files(texts), tokenizer, heldOut, Console.Out);
         var result = Trainer.Train(settings, data, outDir, options);
         return result.Completed ? 0 : 3;   // 3: stopped early on purpose; run the same command again to continue
     }

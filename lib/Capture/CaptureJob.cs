@@ -80,9 +80,4 @@ public sealed record CaptureJob
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         _ => node.ToJsonString(),
     };
-
-    // Records compare the options' list by reference; jobs are compared by value after a JSON round trip.
-    public bool Equals(CaptureJob? other) => other is not null && Differences(other).Count == 0;
-
-    public override int GetHashCode() => HashCode.Combine(Model, DataHash, Shard);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OptNeurons.Runtime;
 using OptNeurons.Stats;
 
 namespace OptNeurons.Capture;
@@ -37,21 +38,7 @@ public sealed record CaptureProgress
         }
     }
 
-    /// <summary>Writes to a temporary file, flushes it to disk, then renames it over <see cref="FileName"/>.</summary>
-    public void Write(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, FileName);
-        var temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            using (var file = File.Create(temp))
-            {
-                JsonSerializer.Serialize(file, this, StatsManifest.Json);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally { File.Delete(temp); }
-    }
+    /// <summary>Writes <see cref="FileName"/> atomically (<see cref="AtomicFile"/>).</summary>
+    public void Write(string directory) =>
+        AtomicFile.Write(Path.Combine(directory, FileName), file => JsonSerializer.Serialize(file, this, StatsManifest.Json));
 }

@@ -52,7 +52,6 @@ public sealed class LayerStreamedEngine(Checkpoint checkpoint, Device device, Sc
     public Device Device => device;
     public ScalarType Dtype => dtype;
     public ScalarType ResidualDtype => options.ResidualDtype ?? dtype;
-    public StreamingOptions Options => options;
     public Checkpoint Checkpoint => checkpoint;
 
     public void Run(NeuronStatsCollector collector, IReadOnlyList<(Tensor InputIds, Tensor AttentionMask)> batches, int layerCount)

@@ -54,7 +54,7 @@ public static class ResumableCapture
         var checkpoint = previous?.Checkpoint;
         int done = checkpoint is null ? 0 : previous!.SequencesDone;
         using var collector = checkpoint is null ? NeuronCapture.NewCollector(engine, settings)
-                                                 : NeuronStatsCollector.Resume(Checkpointed(output, checkpoint, sequences, start, done), engine.Device);
+                                                 : NeuronStatsCollector.Resume(Checkpointed(output, checkpoint, end - start, done), engine.Device);
         var progress = new CaptureProgress { Job = job, SequencesDone = done, ShardSequences = end - start, Checkpoint = checkpoint };
         progress.Write(output);   // before the first chunk, so a rerun with another job is refused from the start
         RemoveCheckpointsExcept(output, checkpoint);
@@ -84,14 +84,16 @@ public static class ResumableCapture
         return result;
     }
 
-    /// <summary>The checkpoint's statistics, checked to hold exactly the first <paramref name="done"/> sequences of the shard.</summary>
-    static NeuronStats Checkpointed(string output, string checkpoint, IReadOnlyList<long[]> sequences, int start, int done)
+    /// <summary>
+    /// The checkpoint's statistics, checked to hold exactly the first <paramref name="done"/> sequences of the shard's
+    /// <paramref name="shardSequences"/> (every sequence counts: the capture refuses empty ones).
+    /// </summary>
+    static NeuronStats Checkpointed(string output, string checkpoint, int shardSequences, int done)
     {
         var saved = NeuronStats.Load(Path.Combine(output, checkpoint));
-        long expected = Enumerable.Range(start, Math.Min(done, sequences.Count - start)).Count(i => sequences[i].Length > 0);
-        if (done > sequences.Count - start || saved.SequenceCount != expected)
-            throw new InvalidDataException($"{Path.Combine(output, CaptureProgress.FileName)} says {done} sequences are done, but its checkpoint " +
-                                           $"{checkpoint} counted {saved.SequenceCount} (expected {expected}); the folder was edited or damaged: pass --restart.");
+        if (done > shardSequences || saved.SequenceCount != done)
+            throw new InvalidDataException($"{Path.Combine(output, CaptureProgress.FileName)} says {done} of the shard's {shardSequences} sequences are done, " +
+                                           $"but its checkpoint {checkpoint} counted {saved.SequenceCount}; the folder was edited or damaged: pass --restart.");
         return saved;
     }
 

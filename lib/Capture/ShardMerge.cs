@@ -80,7 +80,7 @@ public static class ShardMerge
     {
         if (!Directory.Exists(dir)) throw new ArgumentException($"{dir}: no such shard folder.");
         var progress = CaptureProgress.Read(dir)
-            ?? throw new ArgumentException($"{dir} has no {CaptureProgress.FileName}: not the output of a capture run (or of a run from before shards existed).");
+            ?? throw new ArgumentException($"{dir} has no {CaptureProgress.FileName}: not the output of a capture run.");
         if (!progress.Complete)
             throw new ArgumentException($"{dir} is an unfinished shard ({progress.SequencesDone} of {progress.ShardSequences} sequences); rerun its capture to finish it.");
         return progress;

@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 namespace OptNeurons.Capture;
 
 /// <summary>
-/// The residual in one file on disk, deleted when closed (also when the process dies: it is unlinked on close and
-/// named per process). Each batch owns a fixed byte range, written when the batch is first stored and rewritten in
-/// place after every layer, so the file is as large as the chunk's residual in the storage dtype.
+/// The residual in one file on disk that nothing outlives: on Linux and macOS its name is removed as soon as it is open
+/// (the open handle keeps the data), so even a killed process leaves no file behind; on Windows it is deleted on close.
+/// Each batch owns a fixed byte range, written when the batch is first stored and rewritten in place after every layer,
+/// so the file is as large as the chunk's residual in the storage dtype.
 /// </summary>
 internal sealed class SpillFile : ResidualStore
 {
@@ -19,7 +20,9 @@ internal sealed class SpillFile : ResidualStore
         try
         {
             Directory.CreateDirectory(directory);
-            file = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+            file = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20,
+                                  OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None);
+            if (!OperatingSystem.IsWindows()) File.Delete(Path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

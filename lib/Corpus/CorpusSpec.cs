@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace OptNeurons.Corpus;
 
@@ -10,25 +7,13 @@ public sealed record CorpusSourceSpec(string Source, double Share, long Budget, 
 
 /// <summary>
 /// What a set of sequences was made from and how: enough to rebuild it (sources, budget, seed, tokenizer's BOS id,
-/// sequence length, packing) plus what came out (tokens sampled, sequences, positions filled). It goes into the
-/// statistics manifest as JSON (<see cref="ToJson"/>) and into logs as one line (<see cref="Describe"/>).
+/// sequence length, packing) plus what came out (tokens sampled, sequences, positions filled). <see cref="Describe"/>
+/// says it in one line, which the statistics manifest records as its data and captures log.
 /// </summary>
 public sealed record CorpusSpec(
     IReadOnlyList<CorpusSourceSpec> Sources, long TokenBudget, long Seed, int BosId, int SequenceLength, Packing Packing,
     bool FullLengthOnly, long Tokens, int Sequences, long Positions)
 {
-    static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,  // keep "<", ">" and non-ASCII readable in manifests
-    };
-
-    public string ToJson(bool indented = false) => JsonSerializer.Serialize(this, new JsonSerializerOptions(Json) { WriteIndented = indented });
-
-    public static CorpusSpec FromJson(string json) =>
-        JsonSerializer.Deserialize<CorpusSpec>(json, Json) ?? throw new InvalidDataException("corpus spec JSON is null.");
-
     /// <summary>E.g. "12 sequences × T=2048 (concatenated, full-length only) from 24,564 of 25,000 tokens, seed 1: 60% text:a.txt, 40% jsonl:b.jsonl[text]".</summary>
     public string Describe()
     {

@@ -18,25 +18,10 @@ public static class ProjectCache
         }
     }
 
-    /// <summary>
-    /// Writes a file so that readers see either nothing or the whole file: write a temporary sibling, then rename it
-    /// over the target (a rename within one folder is atomic), so an interrupted run never leaves a half cache.
-    /// </summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
+    /// <summary>The checkout: the folder holding OptNeurons.Lib.csproj at or above <paramref name="start"/>, or null.</summary>
+    public static string? FindCheckout(string start)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        try
-        {
-            using (var stream = File.Create(temp)) write(stream);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally { File.Delete(temp); }
-    }
-
-    static string? FindCheckout(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "OptNeurons.Lib.csproj"))) return dir.FullName;
         return null;
     }

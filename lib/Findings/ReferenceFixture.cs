@@ -91,35 +91,49 @@ public sealed class ReferenceFixture
         using var inputs = Read(dir, "inputs.json");
         using var manifest = Read(dir, "manifest.json");
         using var stats = Read(dir, "stats.json");
-        var batch = Get(inputs, "batch");
-        var files = Get(manifest, "files");
-        var compute = Optional(manifest.Document.RootElement, "compute_dtype") ?? "float32";
-        if (compute is not ("float32" or "float64" or "float16" or "bfloat16"))
-            throw new InvalidDataException($"{manifest.Path}: compute_dtype is \"{compute}\"; expected float32, float64, float16 or bfloat16.");
-        // Layers in their own order: by "layer" where each entry names it, else as listed.
-        var layers = Get(stats, "layers").EnumerateArray()
-            .Select((l, i) => (Index: l.ValueKind == JsonValueKind.Object && l.TryGetProperty("layer", out var n) ? n.GetInt32() : i, Entry: l))
-            .OrderBy(l => l.Index).Select(l => l.Entry).ToList();
-        var logits = Values(dir, manifest, files, "logits.bin", ["batch", "seq", "vocab"]);
-        var activations = Values(dir, manifest, files, "activations.bin", ["layer", "batch", "seq", "ffn"]);
-        return new ReferenceFixture(Path.GetFullPath(modelDirectory), dir)
+        try
         {
-            Batch = (Rows(Get(batch, "input_ids", inputs)), Rows(Get(batch, "attention_mask", inputs))),
-            StatsSequences = Rows(Get(inputs, "stats_sequences")),
-            Logits = logits.Values, LogitsShape = logits.Shape,
-            Activations = activations.Values, ActivationsShape = activations.Shape,
-            ActiveCounts = layers.Select(l => Get(l, "active_token_counts", stats).EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray(),
-            DeadCounts = layers.Select(l => Get(l, "dead_count", stats).GetInt32()).ToArray(),
-            TotalTokens = Get(stats, "total_tokens").GetInt64(),
-            ComputeDtype = compute,
-        };
+            var batch = Get(inputs, "batch");
+            var files = Get(manifest, "files");
+            var compute = Optional(manifest.Document.RootElement, "compute_dtype") ?? "float32";
+            if (compute is not ("float32" or "float64" or "float16" or "bfloat16"))
+                throw new InvalidDataException($"{manifest.Path}: compute_dtype is \"{compute}\"; expected float32, float64, float16 or bfloat16.");
+            // Layers in their own order: by "layer" where each entry names it, else as listed.
+            var layers = Get(stats, "layers").EnumerateArray()
+                .Select((l, i) => (Index: l.ValueKind == JsonValueKind.Object && l.TryGetProperty("layer", out var n) ? n.GetInt32() : i, Entry: l))
+                .OrderBy(l => l.Index).Select(l => l.Entry).ToList();
+            var logits = Values(dir, manifest, files, "logits.bin", ["batch", "seq", "vocab"]);
+            var activations = Values(dir, manifest, files, "activations.bin", ["layer", "batch", "seq", "ffn"]);
+            return new ReferenceFixture(Path.GetFullPath(modelDirectory), dir)
+            {
+                Batch = (Rows(Get(batch, "input_ids", inputs)), Rows(Get(batch, "attention_mask", inputs))),
+                StatsSequences = Rows(Get(inputs, "stats_sequences")),
+                Logits = logits.Values, LogitsShape = logits.Shape,
+                Activations = activations.Values, ActivationsShape = activations.Shape,
+                ActiveCounts = layers.Select(l => Get(l, "active_token_counts", stats).EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray(),
+                DeadCounts = layers.Select(l => Get(l, "dead_count", stats).GetInt32()).ToArray(),
+                TotalTokens = Get(stats, "total_tokens").GetInt64(),
+                ComputeDtype = compute,
+            };
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // JsonElement's GetInt64, GetInt32 and EnumerateArray throw these on a value of another kind.
+            throw new InvalidDataException($"{dir}: a value of its JSON files is not of the kind the reference-fixture format has ({e.Message}).", e);
+        }
     }
 
     /// <summary>A parsed expected/ file and its path, for errors that name it.</summary>
     sealed class Json(string path) : IDisposable
     {
         public string Path { get; } = path;
-        public JsonDocument Document { get; } = JsonDocument.Parse(File.ReadAllText(path));
+        public JsonDocument Document { get; } = Parse(path);
+
+        static JsonDocument Parse(string path)
+        {
+            try { return JsonDocument.Parse(File.ReadAllText(path)); }
+            catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e); }
+        }
         public void Dispose() => Document.Dispose();
     }
 

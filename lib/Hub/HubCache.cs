@@ -1,3 +1,5 @@
+using OptNeurons.Runtime;
+
 namespace OptNeurons.Hub;
 
 /// <summary>
@@ -53,10 +55,7 @@ internal sealed class HubCache(string root, HubRepo repo)
         if (revision == commit) return;
         var path = RefPath(revision);
         if (File.Exists(path) && File.ReadAllText(path) == commit) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.{Guid.NewGuid().ToString("N")[..8]}.tmp";
-        File.WriteAllText(temp, commit);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, commit);
     }
 
     /// <summary>An empty marker saying "this file does not exist at this commit", as huggingface_hub leaves after a 404.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Hub;
 
@@ -103,10 +104,6 @@ internal static partial class HubTree
             if (f.XetHash is not null) info["xet_hash"] = f.XetHash;
             entries[f.Path] = info;
         }
-        var path = cache.TreePath(commit);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.{Guid.NewGuid().ToString("N")[..8]}.tmp";
-        File.WriteAllText(temp, new JsonObject { ["format_version"] = 1, ["files"] = entries }.ToJsonString(Indented));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(cache.TreePath(commit), new JsonObject { ["format_version"] = 1, ["files"] = entries }.ToJsonString(Indented));
     }
 }

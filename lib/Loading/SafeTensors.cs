@@ -53,7 +53,9 @@ public static class SafeTensors
         {
             if (name == "__metadata__")
             {
-                foreach (var (k, v) in node?.AsObject() ?? []) metadata[k] = v?.GetValue<string>() ?? "";
+                if (node is not JsonObject pairs || pairs.Any(p => p.Value is not JsonValue value || value.GetValueKind() != JsonValueKind.String))
+                    throw new InvalidDataException($"{path}: __metadata__ must map names to strings, as safetensors defines it; it is {node?.ToJsonString() ?? "null"}.");
+                foreach (var (k, v) in pairs) metadata[k] = v!.GetValue<string>();
                 continue;
             }
             try
@@ -109,11 +111,12 @@ public static class SafeTensors
         ReadHeader(path).Entries.Values.ToDictionary(e => e.Name, Read, StringComparer.Ordinal);
 
     /// <summary>
-    /// Writes tensors (sorted by name, 8-byte aligned, metadata under __metadata__) to a temporary file beside
-    /// <paramref name="path"/> and renames it into place, so a crash never leaves a half-written file.
+    /// Writes tensors (sorted by name, 8-byte aligned, metadata under __metadata__) atomically (<see cref="AtomicFile"/>),
+    /// so a crash never leaves a half-written file.
     /// </summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        using var scope = NewDisposeScope();   // the host copies die with the call
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
         var header = new JsonObject();
         if (metadata is { Count: > 0 }) header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
@@ -123,7 +126,8 @@ public static class SafeTensors
         {
             var t = tensors[name].detach().cpu().contiguous();
             cpu.Add(t);
-            var code = Dtypes.First(d => d.Value.Type == t.dtype).Key;
+            var code = Dtypes.FirstOrDefault(d => d.Value.Type == t.dtype).Key
+                ?? throw new ArgumentException($"{path}: tensor '{name}' is {t.dtype}, which safetensors files here do not hold ({string.Join(", ", Dtypes.Keys)}).");
             long size = t.NumberOfElements * Dtypes[code].Size;
             header[name] = new JsonObject
             {
@@ -135,25 +139,14 @@ public static class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;   // HF pads the header with spaces to a multiple of 8
-        var temp = $"{path}.{Environment.ProcessId}.tmp";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = File.Create(temp))
-            {
-                Span<byte> prefix = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
-                file.Write(prefix);
-                file.Write(json);
-                for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
-                foreach (var t in cpu) TensorBytes.Write(t, file);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-            foreach (var (t, name) in cpu.Zip(names)) if (!ReferenceEquals(t, tensors[name])) t.Dispose();
-        }
+            Span<byte> prefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
+            file.Write(prefix);
+            file.Write(json);
+            for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
+            foreach (var t in cpu) TensorBytes.Write(t, file);
+        });
     }
 }

@@ -68,7 +68,12 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = Embed(inputIds, attentionMask);
         var mask = LayerMask(attentionMask, Device);
-        for (int l = 0; l < layerCount; l++) x = Layers[l].call(x, mask);
+        for (int l = 0; l < layerCount; l++)
+        {
+            var next = Layers[l].call(x, mask);
+            x.Dispose();   // two residual streams alive at a time, not one per layer (autograd keeps its own references)
+            x = next;
+        }
         if (layerCount == Layers.Count) x = Finish(x);
         return x.MoveToOuterDisposeScope();
     }
@@ -77,8 +82,8 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <remarks>With learned positions, pads (p = -1) read row 1 of the table; without them only causality orders tokens.</remarks>
     public Tensor Embed(Tensor inputIds, Tensor attentionMask)
     {
-        CheckInputs(inputIds, attentionMask);
         using var scope = NewDisposeScope();
+        CheckInputs(inputIds, attentionMask);
         var tokens = embed_tokens.call(inputIds.to(Device));     // OPT does not scale embeddings
         if (project_in is not null) tokens = project_in.call(tokens);                 // applied before positions are added
         if (embed_positions is null) return tokens.MoveToOuterDisposeScope();
@@ -132,14 +137,14 @@ public sealed class OptDecoder : nn.Module<Tensor, Tensor, Tensor>
         if (inputIds.dim() != 2) throw new ArgumentException($"input_ids must be (batch, seq), got shape [{string.Join(", ", inputIds.shape)}].");
         if (!inputIds.shape.SequenceEqual(attentionMask.shape))
             throw new ArgumentException($"attention_mask shape [{string.Join(", ", attentionMask.shape)}] differs from input_ids shape [{string.Join(", ", inputIds.shape)}].");
-        long t = inputIds.shape[1];
         if (inputIds.NumberOfElements == 0) throw new ArgumentException("input_ids is empty.");
-        long maxId = inputIds.max().item<long>(), minId = inputIds.min().item<long>();
+        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+            throw new ArgumentException($"input_ids must hold int64 or int32 token ids, not {inputIds.dtype}.");
+        long maxId = inputIds.max().to(ScalarType.Int64).item<long>(), minId = inputIds.min().to(ScalarType.Int64).item<long>();
         if (maxId >= config.VocabSize || minId < 0)
             throw new ArgumentException($"input_ids holds token id {(minId < 0 ? minId : maxId)}, outside the vocabulary 0..{config.VocabSize - 1} (vocab_size {config.VocabSize}).");
         long longest = attentionMask.to(ScalarType.Int64).sum(1L).max().item<long>();   // 1L: a bare 1 would pick the sum(ScalarType) overload
         if (longest > config.MaxPositionEmbeddings)
             throw new ArgumentException($"a sequence has {longest} tokens, more than max_position_embeddings = {config.MaxPositionEmbeddings}.");
-        if (t == 0) throw new ArgumentException("input_ids has no positions.");
     }
 }

@@ -36,7 +36,7 @@ public sealed class OptForCausalLM : nn.Module<Tensor, Tensor, Tensor>
         lm_head = Unfilled.Linear(config.WordEmbedProjDim, config.VocabSize, hasBias: false, device, dtype);
         if (config.TieWordEmbeddings) lm_head.weight = model.Decoder.TokenEmbedding.weight!;   // one tensor under both names, as in HF
         RegisterComponents();
-        eval();   // dropout is never used: this project only runs inference
+        eval();   // analyses run without dropout; the trainer switches to training mode for its steps
     }
 
     public OptConfig Config { get; }

@@ -1,6 +1,7 @@
 using Microsoft.FSharp.Core;
 using Plotly.NET;
 using Plotly.NET.LayoutObjects;
+using OptNeurons.Findings;
 using CSharpChart = Plotly.NET.CSharp.Chart;
 
 namespace OptNeurons.Plots;
@@ -102,7 +103,7 @@ public static class Charts
     static double LayerStep(int layers) => Math.Max(1, Math.Ceiling(layers / 16.0));
 
     static double[] LayerAxis(int layers, bool relativeDepth) =>
-        Enumerable.Range(0, layers).Select(l => relativeDepth ? (layers > 1 ? l / (double)(layers - 1) : 0) : l).ToArray();
+        Enumerable.Range(0, layers).Select(l => relativeDepth ? RelativeDepth.Of(l, layers, DepthScale.LayerOverLast) : l).ToArray();
 
     static string LayerTitle(bool relativeDepth) => relativeDepth ? "relative depth (layer / (layers − 1))" : "layer (0 = first)";
 

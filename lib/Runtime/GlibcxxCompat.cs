@@ -39,16 +39,12 @@ public static class GlibcxxCompat
             var flags = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(need.FlagsOffset));
             BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(need.FlagsOffset), (ushort)(flags | VerFlagWeak));
         }
-        var temp = $"{elfPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, bytes);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, File.GetUnixFileMode(elfPath));
-            File.Move(temp, elfPath, overwrite: true);
+            AtomicFile.Write(elfPath, file => file.Write(bytes), OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(elfPath));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
             throw new IOException(
                 $"{elfPath} needs {string.Join(", ", missing.Select(m => m.Name))}, which this system's libstdc++ lacks, " +
                 $"and the file could not be patched ({e.Message}). Make its folder writable once, or install a libstdc++ " +

@@ -1,7 +1,7 @@
 namespace OptNeurons.Stats;
 
 /// <summary>
-/// Host-side bookkeeping of one batch, computed once in <see cref="NeuronStatsCollector.BeginBatch"/> and shared by
+/// Host-side bookkeeping of one batch, computed once in <see cref="NeuronStatsCollector.CountBatch"/> and shared by
 /// every layer's update: which tokens are counted, their positions, and the n-gram ending at each of them.
 /// Counted tokens are listed in row-major (batch, column) order, the order in which the device gathers them.
 /// </summary>

@@ -142,7 +142,7 @@ internal sealed class DeviceSketches : IDisposable
         var keep = left.gt(Zero).nonzero().squeeze(1);
         var keptF = mf.index_select(0, keep);
         var kept = Occurrences(keptF, width);
-        var position = arange(keptF.shape[0], ScalarType.Int64, keptF.device) - (kept.cumsum(0) - kept).index_select(0, keptF);
+        var position = arange(c[0], c[keptF.shape[0]], c[1], ScalarType.Int64, keptF.device) - (kept.cumsum(0) - kept).index_select(0, keptF);
         var slot = keptF.mul(c[k]).add(position, One);
         keyBlock.fill_(MinusOne);
         countBlock.fill_(Zero);
@@ -165,10 +165,12 @@ internal sealed class DeviceSketches : IDisposable
         long[] hostErrors;
         using (NewDisposeScope())
         {
-            // In pieces of whole rows: one tensor's bytes are read through a span (at most 2 GiB).
+            // In pieces of whole rows, one piece's copies alive at a time: one tensor's bytes are read through a span
+            // (at most 2 GiB).
             int rowsPerPiece = Math.Max(1, (1 << 26) / Capacity);
             for (int r0 = 0; r0 < Rows; r0 += rowsPerPiece)
             {
+                using var piece = NewDisposeScope();
                 int n = Math.Min(rowsPerPiece, Rows - r0);
                 TensorArrays.ToArray<long>(keys.narrow(0, r0, n).cpu()).CopyTo(hostKeys, (long)r0 * Capacity);
                 TensorArrays.ToArray<int>(counts.narrow(0, r0, n).cpu()).CopyTo(hostCounts, (long)r0 * Capacity);
@@ -189,6 +191,7 @@ internal sealed class DeviceSketches : IDisposable
             int rowsPerPiece = Math.Max(1, (1 << 26) / Capacity);
             for (int r0 = 0; r0 < Rows; r0 += rowsPerPiece)
             {
+                using var piece = NewDisposeScope();
                 int n = Math.Min(rowsPerPiece, Rows - r0);
                 var range = new Range(r0 * Capacity, (r0 + n) * Capacity);
                 keys.narrow(0, r0, n).copy_(tensor(host.Keys[range], [n, Capacity]));

@@ -66,13 +66,7 @@ public sealed partial class NeuronStats
             };
             SafeTensors.Write(Path.Combine(directory, TensorsFile), t, metadata);
         }
-        var temp = $"{manifestPath}.{Environment.ProcessId}.tmp";
-        try
-        {
-            File.WriteAllText(temp, json + "\n");
-            File.Move(temp, manifestPath, overwrite: true);
-        }
-        finally { File.Delete(temp); }
+        AtomicFile.WriteAllText(manifestPath, json + "\n");
     }
 
     /// <summary>A tensor over the array's own memory (no copy), shaped as given; empty arrays get a fresh empty tensor.</summary>

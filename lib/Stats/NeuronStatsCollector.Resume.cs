@@ -35,7 +35,10 @@ public sealed partial class NeuronStatsCollector
             else
             {
                 for (int l = 0; l < L; l++)
+                {
+                    using var layerScope = NewDisposeScope();   // one layer's host copy alive at a time, not all of them
                     positionActiveCounts[l].copy_(tensor(saved.PositionActiveCountsByLayer![l]).view(maxLength, ffnDim));
+                }
                 // The active counts are not restored but derived from these (ActiveCounts): they must agree.
                 if (!TensorArrays.ToArray<long>(ActiveCounts().cpu()).AsSpan().SequenceEqual(saved.ActiveCountsFlat))
                     throw new InvalidDataException("The saved active counts differ from the sum of the saved per-position counts; the statistics are damaged.");

@@ -75,6 +75,11 @@ public sealed partial class NeuronStatsCollector : IDisposable
         layerIndex = this.layers.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i);
         this.device = device ?? CPU;
         int L = layers.Count;
+        if (sketchStep < 1) throw new ArgumentOutOfRangeException(nameof(sketchStep), sketchStep, "A summary update step takes at least one entry.");
+        this.sketchStep = sketchStep;
+        bool onDevice = sketchesOnDevice ?? this.device.type == DeviceType.CUDA;
+        if (!onDevice) CheckHostMemory(L * (long)ffnDim, this.options);
+        if (this.options.NgramOrders.Count > 0) NgramSketch.CheckSize(L * ffnDim, this.options.SketchCapacity);   // every check before the first allocation
         // Detached from any caller's dispose scope: the accumulators live as long as the collector. Normal (not
         // inference) tensors even if constructed under inference_mode, so they can be updated inside and outside it.
         using (inference_mode(false))
@@ -87,10 +92,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
         }
         positionTokenCounts = new long[maxLength];
         unigrams = new long[this.options.NgramOrders.Contains(1) ? vocabSize : 0];
-        if (sketchStep < 1) throw new ArgumentOutOfRangeException(nameof(sketchStep), sketchStep, "A summary update step takes at least one entry.");
-        this.sketchStep = sketchStep;
-        bool onDevice = sketchesOnDevice ?? this.device.type == DeviceType.CUDA;
-        if (!onDevice) CheckHostMemory(L * (long)ffnDim, this.options);
         sketches = onDevice ? [] : this.options.NgramOrders.Select(_ => new NgramSketch(L * ffnDim, this.options.SketchCapacity)).ToArray();
         deviceSketches = [];
         var onDeviceSketches = new List<DeviceSketches>();

@@ -28,9 +28,7 @@ public sealed record CardMeasurements(
     {
         var stats = NeuronCapture.Run(model, sequences, new CaptureSettings { BatchSize = 16 }, StatsSource.Unknown);
         var m = new ModelStats("model", model.NumLayers, stats);
-        using var untrained = new OptForCausalLM(model.Config);
-        OptInitializer.Apply(untrained, seed);
-        untrained.eval();
+        using var untrained = OptInitializer.Untrained(model.Config, seed);
         var baseline = new ModelStats("untrained", model.NumLayers,
             NeuronCapture.Run(untrained, sequences.Take(untrainedSequences).ToList(), new CaptureSettings { BatchSize = 16 }, StatsSource.Unknown));
         return new CardMeasurements(data, stats.TokenCount, Math.Min(lossSequences, sequences.Count), MeanLoss(model, sequences.Take(lossSequences).ToList()),

@@ -29,15 +29,24 @@ public static class HfSnapshot
         foreach (var file in TokenizerFiles) File.Copy(Path.Combine(tokenizerDir, file), Path.Combine(directory, file), overwrite: true);
     }
 
-    /// <summary>Writes a snapshot (plus whatever <paramref name="extra"/> adds) into a temporary folder, then renames it into place over an older one.</summary>
+    /// <summary>
+    /// Writes a snapshot (plus whatever <paramref name="extra"/> adds) into a temporary folder, then renames it into
+    /// place. An older snapshot there is renamed aside first and deleted last, so a crash between the renames leaves it
+    /// as <c>DIR.old</c>, never lost.
+    /// </summary>
     public static void WriteAtomically(OptForCausalLM model, string directory, ScalarType dtype, string tokenizerDir, Action<string>? extra = null)
     {
-        var temp = directory + ".tmp";
+        string temp = directory + ".tmp", old = directory + ".old";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Write(model, temp, dtype, tokenizerDir);
         extra?.Invoke(temp);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        if (Directory.Exists(directory))
+        {
+            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+            Directory.Move(directory, old);
+        }
         Directory.Move(temp, directory);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>config.json as transformers writes it for OPT (keys sorted), plus position_embedding_type for NoPos.</summary>
@@ -55,9 +64,7 @@ public static class HfSnapshot
         json["use_cache"] = true;
         var sorted = new JsonObject(json.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
-        var path = Path.Combine(directory, ConfigFile);
-        File.WriteAllText(path + ".tmp", sorted.ToJsonString(Indented) + "\n");
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), sorted.ToJsonString(Indented) + "\n");
     }
 
     /// <summary>The state dict under HF's names, without lm_head.weight when it is tied to the embedding.</summary>

@@ -1,4 +1,5 @@
 using OptNeurons.Model;
+using OptNeurons.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,10 +13,9 @@ public static class LanguageModelLoss
 
     /// <summary>
     /// Mean cross-entropy over every position of (B, T) <paramref name="input"/> against <paramref name="target"/>.
-    /// The tied output layer (hidden · Eᵀ) and its softmax are computed a few rows at a time: with a 50k vocabulary they
-    /// are three quarters of the work, and one (B·T, V) float32 block is hundreds of MB that glibc maps fresh on every
-    /// step, so page faults cost more than the arithmetic. Chunks under 32 MB are recycled by malloc instead (measured:
-    /// 1.4 s → 0.9 s per forward and backward of the head at B·T = 1024, d = 128, one thread).
+    /// The tied output layer (hidden · Eᵀ) and its softmax are computed a few rows at a time, each chunk's logits freed
+    /// before the next: with a 50k vocabulary one (B·T, V) float32 block is hundreds of MB, which the held-out loss then
+    /// never holds (in training, autograd keeps each chunk's log-softmax for the backward pass either way).
     /// With <paramref name="bf16Head"/> the output matrix product runs in bfloat16 (log-softmax in float32).
     /// </summary>
     public static Tensor Compute(OptForCausalLM model, Tensor input, Tensor target, bool bf16Head = false) =>
@@ -35,13 +35,15 @@ public static class LanguageModelLoss
         Tensor? sum = null;
         for (long start = 0; start < rows; start += chunk)
         {
+            using var chunkScope = NewDisposeScope();
             long end = Math.Min(rows, start + chunk);
             var h = flatHidden.narrow(0, start, end - start);
             var logits = bf16Head ? nn.functional.linear(h.to(ScalarType.BFloat16), head).to(ScalarType.Float32) : nn.functional.linear(h, head);
             var part = nn.functional.cross_entropy(logits, flatTarget.narrow(0, start, end - start), reduction: nn.Reduction.Sum);
-            sum = sum is null ? part : sum + part;
+            sum = (sum is null ? part : sum.add(part, Scalars.One)).MoveToOuterDisposeScope();
         }
-        return (sum! / rows).MoveToOuterDisposeScope();
+        using var rowCount = rows.ToScalar();   // held until the end of the call (see Runtime.Scalars)
+        return sum!.div(rowCount).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean loss over the fixed held-out batches, in eval mode (no dropout) and float32.</summary>

@@ -2,6 +2,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Training;
 
@@ -52,7 +53,7 @@ public sealed class NamedAdamW : IDisposable
             if (p.Decay && weightDecay > 0) p.Parameter.mul_(decay);
             m.mul_(keep1).add_(grad, alpha: take1);
             v.mul_(keep2).addcmul_(grad, grad, value: take2);
-            var denominator = v.sqrt().div_(unbias2).add_(epsilon);   // one temporary: the embedding's is tens of MB
+            var denominator = v.sqrt().div_(unbias2).add_(epsilon, Scalars.One);   // one temporary: the embedding's is tens of MB
             p.Parameter.addcdiv_(m, denominator, value: stepSize);
         }
     }

@@ -32,4 +32,13 @@ public static class OptInitializer
         // nn.Embedding(padding_idx=pad) starts its pad row at zero; HF's _init_weights zeroes it again after drawing.
         using (NewDisposeScope()) model.Decoder.TokenEmbedding.weight![config.PadTokenId].zero_();
     }
+
+    /// <summary>A new model of <paramref name="config"/> initialised by <see cref="Apply"/>, in eval mode: the untrained baseline.</summary>
+    public static OptForCausalLM Untrained(OptConfig config, long seed, Device? device = null)
+    {
+        var model = new OptForCausalLM(config, device);
+        try { Apply(model, seed); }
+        catch { model.Dispose(); throw; }
+        return model;
+    }
 }

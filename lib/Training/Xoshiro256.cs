@@ -11,8 +11,8 @@ public sealed class Xoshiro256
 
     public Xoshiro256(ulong seed)
     {
-        ulong x = seed;
-        for (int i = 0; i < 4; i++) s[i] = SplitMix64(ref x);
+        var seeder = new Corpus.SplitMix64(seed);
+        for (int i = 0; i < 4; i++) s[i] = seeder.Next();
     }
 
     /// <summary>Restores a generator from <see cref="State"/>.</summary>
@@ -25,14 +25,6 @@ public sealed class Xoshiro256
 
     /// <summary>The four state words; a generator built from them continues exactly where this one is.</summary>
     public ulong[] State => (ulong[])s.Clone();
-
-    public static ulong SplitMix64(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 
     public ulong Next()
     {

@@ -1,10 +1,11 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using OptNeurons.Capture;
 using OptNeurons.Corpus;
 using OptNeurons.Findings;
+using OptNeurons.Loading;
 using OptNeurons.Model;
+using OptNeurons.Runtime;
 using OptNeurons.Stats;
 
 namespace OptNeurons.Workbook;
@@ -43,16 +44,19 @@ public static class NotebookStatistics
 {
     /// <summary>Statistics of <paramref name="model"/> on <paramref name="data"/>, every layer, default options.</summary>
     /// <param name="modelId">What the manifest records: the hub id or folder the model was asked for by.</param>
-    /// <param name="modelDirectory">Its local folder, whose files key the cache.</param>
+    /// <param name="modelDirectory">Its local folder, whose weights' fingerprint keys the cache.</param>
     public static NeuronStats Capture(OptForCausalLM model, string modelId, string modelDirectory, string? revision, NotebookData data, TextWriter? log = null)
     {
         var settings = new CaptureSettings { BatchSize = 16, ChunkSize = 256 };
         var source = StatsSource.For(modelId, model.Config, data.Description, data.Seed, revision);
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelId));
-        var folder = Path.Combine(ProjectCache.Root, "stats", $"{Safe(name)}-{Key(modelDirectory, data, settings)}");
+        var engine = new FullModelEngine(model);
+        var options = new ResumableCaptureOptions { Log = log, Weights = Checkpoint.WeightsFingerprint(modelDirectory) };
+        var key = Key(options.Weights, source.ConfigHash, CaptureJob.HashSequences(data.Sequences), data.Description, $"{data.Seed}", $"{settings}",
+                      settings.Stats.Describe(), TorchRuntime.DtypeName(engine.Dtype), $"{engine.Device.type}");
+        var folder = Path.Combine(ProjectCache.Root, "stats", $"{Safe(NotebookSettings.NameOf(modelId))}-{key}");
         try
         {
-            return ResumableCapture.Run(new FullModelEngine(model), data.Sequences, settings, source, folder, new ResumableCaptureOptions { Log = log });
+            return ResumableCapture.Run(engine, data.Sequences, settings, source, folder, options);
         }
         catch (InvalidDataException e)
         {
@@ -61,20 +65,11 @@ public static class NotebookStatistics
     }
 
     /// <summary>
-    /// The cache key: the weights (file names, sizes and modification times: hashing a 66b checkpoint would take
-    /// minutes), the data, the settings and the device. A retrained model gets a new key, so stale statistics are never read.
+    /// The cache key: a hash of what decides the numbers (weights' fingerprint, config, data, settings, dtype, device),
+    /// so a retrained model or another dtype gets a folder of its own and never meets statistics counted for another.
     /// </summary>
-    static string Key(string modelDirectory, NotebookData data, CaptureSettings settings)
-    {
-        var text = new StringBuilder();
-        foreach (var file in Directory.EnumerateFiles(modelDirectory).Order(StringComparer.Ordinal))
-        {
-            var info = new FileInfo(file);
-            text.Append(CultureInfo.InvariantCulture, $"{info.Name}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}\n");
-        }
-        text.Append(CultureInfo.InvariantCulture, $"{CaptureJob.HashSequences(data.Sequences)}\t{data.Description}\t{data.Seed}\t{settings}\t{settings.Stats.Describe()}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
-    }
+    static string Key(params string[] parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))))[..12];
 
     static string Safe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
 }

@@ -51,7 +51,10 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     public IReadOnlyList<string> ReferenceFixtureFolders => Findings.ReferenceFixture.FoldersIn(Path.GetDirectoryName(FixtureDirectory)!);
 
     /// <summary>A short name for legends and titles: "opt-125m" for facebook/opt-125m, the folder name for a folder.</summary>
-    public string ModelName => Path.GetFileName(Path.TrimEndingDirectorySeparator(Model));   // StatsOf names other models alike
+    public string ModelName => NameOf(Model);
+
+    /// <summary>The name a model is shown and cached under: the last part of its hub id or folder ("opt-125m").</summary>
+    public static string NameOf(string model) => Path.GetFileName(Path.TrimEndingDirectorySeparator(model));
 
     public bool ModelIsFixture => Path.GetFullPath(ModelDirectory) == Path.GetFullPath(FixtureDirectory);
 
@@ -93,10 +96,7 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     public OptForCausalLM Untrained(OptConfig config)
     {
         TorchRuntime.Initialize();
-        var model = new OptForCausalLM(config, TorchRuntime.ResolveDevice(Device));
-        OptNeurons.Training.OptInitializer.Apply(model, Seed);
-        model.eval();
-        return model;
+        return OptNeurons.Training.OptInitializer.Untrained(config, Seed, TorchRuntime.ResolveDevice(Device));
     }
 
     /// <summary>The local folder (and hub revision) of a repository-relative folder, an absolute folder or a hub id.</summary>
@@ -131,7 +131,7 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
     /// on its own <see cref="Data"/>, named for legends as <see cref="ModelName"/> names the chosen model.
     /// </summary>
     public ModelStats StatsOf(OptForCausalLM model, string? otherModel = null) =>
-        new(Path.GetFileName(Path.TrimEndingDirectorySeparator(otherModel ?? Model)), model.NumLayers, Statistics(model, Data(model.Config), otherModel));
+        new(NameOf(otherModel ?? Model), model.NumLayers, Statistics(model, Data(model.Config), otherModel));
 
     /// <summary>Whether <see cref="Model"/> is the workbook's default, the model the notebooks' prose describes.</summary>
     public bool ModelIsDefault => Path.GetFullPath(ModelDirectory) == Path.GetFullPath(Path.Combine(RepoRoot, DefaultModel));
@@ -151,7 +151,8 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
         var device = TorchRuntime.ResolveDevice(Device);
         return string.Join('\n',
             $"commit   {Commit(RepoRoot)}",
-            $"device   {device.type.ToString().ToLowerInvariant()} (asked: {Device}), dtype {Dtype}, TorchSharp {typeof(torch).Assembly.GetName().Version}",
+            $"device   {device.type.ToString().ToLowerInvariant()} (asked: {Device}), dtype {Dtype}, TorchSharp {typeof(torch).Assembly.GetName().Version}" +
+                (TorchRuntime.PatchedVersions.Count > 0 ? $" (libstdc++ needs marked weak: {string.Join(", ", TorchRuntime.PatchedVersions)})" : ""),
             $"model    {Model} @ {Revision ?? "local folder"}" + (ModelIsFixture ? " (the reference fixture)" : ""),
             $"corpus   {Corpus ?? NamedCorpus.SdkDocs}, {(Tokens is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) + " tokens" : Corpus is null or NamedCorpus.SdkDocs ? "all of it" : "the recipe's budget")}"
                 + (NotebookData.HasTokenizer(ModelDirectory) ? "" : " (this model has no tokenizer: the fixture's sequences are used)"),
@@ -180,12 +181,8 @@ public sealed record NotebookSettings(string RepoRoot, string Model, string Mode
         catch (System.ComponentModel.Win32Exception) { return null; }   // git not installed
     }
 
-    static string FindRepoRoot(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OptNeurons.Lib.csproj"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No OptNeurons.Lib.csproj in '{start}' or above it; set ${RepoVariable} to the repository.");
-    }
+    static string FindRepoRoot(string start) => ProjectCache.FindCheckout(start)
+        ?? throw new DirectoryNotFoundException($"No OptNeurons.Lib.csproj in '{start}' or above it; set ${RepoVariable} to the repository.");
 
     static long? Integer(string name)
     {

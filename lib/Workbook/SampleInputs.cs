@@ -21,9 +21,7 @@ public static class SampleInputs
     /// </summary>
     public static (IReadOnlyList<long[]> Sequences, string Description) For(NotebookSettings settings)
     {
-        bool hasTokenizer = File.Exists(Path.Combine(settings.ModelDirectory, "vocab.json")) &&
-                            File.Exists(Path.Combine(settings.ModelDirectory, "merges.txt"));
-        if (!hasTokenizer)
+        if (!NotebookData.HasTokenizer(settings.ModelDirectory))
             return (ReferenceFixture.Open(settings.FixtureDirectory).StatsSequences, "the reference fixture's stats_sequences");
         var tokenizer = OptTokenizer.FromDirectory(settings.ModelDirectory);
         return (Sentences.Select(s => tokenizer.Encode(s).Select(id => (long)id).ToArray()).ToArray(), $"{Sentences.Count} sample sentences");

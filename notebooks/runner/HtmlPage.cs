@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Markdig;
 using OptNeurons.Plots;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Notebooks;
 
@@ -46,7 +47,7 @@ static class HtmlPage
             .Append($" · {result.Duration.TotalSeconds:F1} s</nav>\n")
             .Append(body)
             .Append("</main></body></html>\n");
-        File.WriteAllText(path, page.ToString());
+        AtomicFile.WriteAllText(path, page.ToString());
     }
 
     /// <summary>The richest form we can show offline: the plotly figure, then HTML, markdown, plain text.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Notebooks;
 
@@ -28,7 +29,7 @@ static class IndexPage
             .Append("<table class=\"frame index\"><thead><tr><th>notebook</th><th>status</th><th>time</th><th></th></tr></thead><tbody>")
             .Append(rows)
             .Append("</tbody></table></main></body></html>\n");
-        File.WriteAllText(path, page.ToString());
+        AtomicFile.WriteAllText(path, page.ToString());
     }
 
     static string Shorten(string text) => text.Length <= 600 ? text : text[..600] + " …";

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Documents.Jupyter;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Notebooks;
 
@@ -18,7 +19,7 @@ static class IpynbWriter
             foreach (var output in cell.Outputs) element.Outputs.Add(ToElement(output, element.ExecutionOrder));
             document.Elements.Add(element);
         }
-        File.WriteAllText(path, JsonMimeTypesAsObjects(document.ToJupyterJson("C#")));
+        AtomicFile.WriteAllText(path, JsonMimeTypesAsObjects(document.ToJupyterJson("C#")));
     }
 
     static InteractiveDocumentOutputElement ToElement(CellOutput output, int executionOrder)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using OptNeurons.Corpus;
 using OptNeurons.Workbook;
 
 namespace OptNeurons.Notebooks;
@@ -25,7 +26,7 @@ public static class NotebookRunner
         {
             [BinVariable] = Path.GetDirectoryName(typeof(NotebookSettings).Assembly.Location)!,
         };
-        if ((options.RepoRoot ?? FindRepoRoot(options.NotebooksDirectory)) is { } repo) variables.TryAdd(NotebookSettings.RepoVariable, repo);
+        if ((options.RepoRoot ?? ProjectCache.FindCheckout(options.NotebooksDirectory)) is { } repo) variables.TryAdd(NotebookSettings.RepoVariable, repo);
 
         var results = new List<NotebookResult>();
         using (EnvironmentScope.Set(variables))
@@ -38,7 +39,9 @@ public static class NotebookRunner
                 IpynbWriter.Write(result, result.IpynbPath);
                 HtmlPage.Write(result, result.HtmlPath);
                 results.Add(result);
-                GC.Collect();   // the kernel held this notebook's models; release their native memory before the next one
+                GC.Collect();   // the kernel held this notebook's models: finalize their tensors, freeing native memory, before the next one
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
             }
         }
         var index = Path.Combine(output, "index.html");
@@ -121,14 +124,6 @@ public static class NotebookRunner
         var chosen = notebooks.Where(p => only.Any(o => Path.GetFileNameWithoutExtension(p).StartsWith(o.EndsWith(".dib", StringComparison.Ordinal) ? o[..^4] : o, StringComparison.Ordinal))).ToList();
         return chosen.Count > 0 ? chosen
             : throw new ArgumentException($"No notebook matches {string.Join(", ", only)}; there are: {string.Join(", ", notebooks.Select(Path.GetFileNameWithoutExtension))}.");
-    }
-
-    /// <summary>The folder holding OptNeurons.Lib.csproj at or above <paramref name="start"/>, or null.</summary>
-    public static string? FindRepoRoot(string start)
-    {
-        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "OptNeurons.Lib.csproj"))) return dir.FullName;
-        return null;
     }
 
     static string Shorten(string line) => line.Length <= 70 ? line : line[..67] + "...";

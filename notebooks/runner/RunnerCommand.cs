@@ -63,7 +63,7 @@ public static class RunnerCommand
             }
         }
 
-        var repo = NotebookRunner.FindRepoRoot(AppContext.BaseDirectory) ?? NotebookRunner.FindRepoRoot(Directory.GetCurrentDirectory());
+        var repo = ProjectCache.FindCheckout(AppContext.BaseDirectory) ?? ProjectCache.FindCheckout(Directory.GetCurrentDirectory());
         notebooks ??= repo is null ? null : Path.Combine(repo, "notebooks");
         if (notebooks is null || !Directory.Exists(notebooks))
         {

@@ -18,7 +18,7 @@ public sealed class NotebookCollection { public const string Name = "notebooks";
 [Collection(NotebookCollection.Name)]
 public class NotebookRunTests(ITestOutputHelper output)
 {
-    static string RepoNotebooks => Path.Combine(NotebookRunner.FindRepoRoot(AppContext.BaseDirectory)!, "notebooks");
+    static string RepoNotebooks => Path.Combine(OptNeurons.Corpus.ProjectCache.FindCheckout(AppContext.BaseDirectory)!, "notebooks");
 
     [Fact]
     public async Task Notebook00_RunsHeadless_AndWritesIpynbAndOfflineHtml()

@@ -29,6 +29,14 @@ public sealed class StatisticsCacheTests : IDisposable
         Assert.Contains("already holds this job's finished statistics", log.ToString());
         Assert.Equal(first.ActiveCounts(2).ToArray(), again.ActiveCounts(2).ToArray());
 
+        // Another dtype is another job: it gets a folder of its own instead of meeting the float32 one.
+        using (var bf16 = OptNeurons.Loading.Pretrained.Load(Fixtures.TinyPreLn, "cpu", "bfloat16"))
+            NotebookStatistics.Capture(bf16, "opt-tiny-pre-ln", Fixtures.TinyPreLn, null, data);
+        var folders = Directory.GetDirectories(Path.Combine(cache.Path, "stats"));
+        var bf16Folder = Assert.Single(folders, d => File.ReadAllText(Path.Combine(d, "capture.json")).Contains("\"dtype\": \"bfloat16\""));
+        Assert.Equal(2, folders.Length);
+        Directory.Delete(bf16Folder, recursive: true);
+
         var folder = Assert.Single(Directory.GetDirectories(Path.Combine(cache.Path, "stats")));
         using (var file = File.Open(Path.Combine(folder, "stats.safetensors"), FileMode.Open)) file.SetLength(file.Length / 2);
         var error = Assert.Throws<InvalidDataException>(() => NotebookStatistics.Capture(model, "opt-tiny-pre-ln", Fixtures.TinyPreLn, null, data));

@@ -40,6 +40,20 @@ public class StreamedCaptureTests
         if (place == ResidualPlace.Disk) Assert.Empty(Directory.EnumerateFiles(dir.Sub("spill")));   // the spill file is gone
     }
 
+    [Fact]
+    public void SpillFile_HasNoNameWhileOpen_AndGivesBackWhatWasPut()
+    {
+        using var dir = new TempDirectory();
+        using var scope = torch.NewDisposeScope();
+        using var spill = ResidualStore.Create(ResidualPlace.Disk, torch.CPU, torch.ScalarType.Float32, torch.ScalarType.BFloat16, dir.Path);
+        var x = torch.tensor(new float[] { 1.5f, -2.25f, 3f, 1024f }).reshape(2, 2);
+        spill.Put(0, x);
+        spill.Put(1, x.neg());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));   // a killed capture leaves nothing behind (on Linux and macOS)
+        Assert.Equal(x.data<float>().ToArray(), spill.Get(0).data<float>().ToArray());   // these values are exact in bfloat16
+        Assert.Equal(x.neg().data<float>().ToArray(), spill.Get(1).data<float>().ToArray());
+    }
+
     /// <summary>
     /// A shard cut short after the capture opened the checkpoint fails the capture with the shard's name, whether its
     /// layer is read ahead on another thread or when it is needed.

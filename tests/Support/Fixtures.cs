@@ -38,7 +38,7 @@ public static class Fixtures
     static Dictionary<string, string> Discover()
     {
         var all = ReferenceFixture.FoldersIn(Root).ToDictionary(d => Path.GetFileName(d), d => d);
-        var repo = OptNeurons.Notebooks.NotebookRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var repo = OptNeurons.Corpus.ProjectCache.FindCheckout(AppContext.BaseDirectory);
         var shared = repo is null ? null : Path.GetFullPath(Path.Combine(repo, "..", "shared", "fixtures"));
         foreach (var (prefix, root) in new[] { ("shared/", shared), ("env/", Environment.GetEnvironmentVariable(FixturesVariable)) })
             if (!string.IsNullOrEmpty(root))

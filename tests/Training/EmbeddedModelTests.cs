@@ -13,7 +13,7 @@ namespace OptNeurons.Tests.Training;
 /// <summary>The models committed under data/models: what their cards say, re-measured.</summary>
 public class EmbeddedModelTests
 {
-    static string Repo => NotebookRunner.FindRepoRoot(AppContext.BaseDirectory)!;
+    static string Repo => OptNeurons.Corpus.ProjectCache.FindCheckout(AppContext.BaseDirectory)!;
 
     /// <summary>Each committed model with whether it has learned positions and whether LayerNorm comes before each block.</summary>
     public static TheoryData<string, bool, bool> Models => new()

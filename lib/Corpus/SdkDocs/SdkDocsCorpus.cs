@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using OptNeurons.Runtime;
 
 namespace OptNeurons.Corpus;
 
@@ -60,8 +61,8 @@ public sealed class SdkDocsCorpus : ICorpus
         {
             var (docs, stats) = SdkDocsExtractor.Extract(source.Files);
             if (docs.Count == 0) throw new InvalidDataException($"{string.Join(", ", source.Packs)}: the XML docs hold no text.");
-            ProjectCache.WriteAtomically(data, stream => WriteLines(stream, docs));
-            ProjectCache.WriteAtomically(statsFile, stream => JsonSerializer.Serialize(stream, stats, Json));
+            AtomicFile.Write(data, stream => WriteLines(stream, docs));
+            AtomicFile.Write(statsFile, stream => JsonSerializer.Serialize(stream, stats, Json));
         }
         using var statsStream = File.OpenRead(statsFile);
         var cached = JsonSerializer.Deserialize<SdkDocsStats>(statsStream, Json) ?? throw new InvalidDataException($"{statsFile}: empty.");
@@ -77,7 +78,7 @@ public sealed class SdkDocsCorpus : ICorpus
 
     static void WriteLines(Stream stream, IEnumerable<SdkDoc> docs)
     {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
         var line = new JsonSerializerOptions(Json) { WriteIndented = false };
         foreach (var d in docs) writer.WriteLine(JsonSerializer.Serialize(new { id = d.Type, split = d.Split, text = d.Text }, line));
     }

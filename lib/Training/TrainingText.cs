@@ -9,21 +9,19 @@ namespace OptNeurons.Training;
 /// so the held-out loss covers every kind of text in the mix; each part is tokenized with OPT's tokenizer and the
 /// files are joined by &lt;/s&gt; (OPT's document separator).
 /// </summary>
-public static class TextCorpus
+public static class TrainingText
 {
     /// <summary>
-    /// The name that stands for the training part of the .NET SDK's API documentation (<see cref="SdkDocsCorpus"/>),
-    /// the text every machine with the SDK has; its analysis part never reaches training.
+    /// Files as given, and <see cref="NamedCorpus.SdkDocs"/> for the training part of the .NET SDK's API documentation
+    /// (<see cref="SdkDocsCorpus"/>; its analysis part never reaches training). Folders contribute every *.txt below
+    /// them, in ordinal name order (a fixed order for a fixed fingerprint).
     /// </summary>
-    public const string SdkDocs = "sdk-docs";
-
-    /// <summary>Files as given; folders contribute every *.txt below them, in ordinal name order (a fixed order for a fixed fingerprint).</summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
         var files = new List<string>();
         foreach (var path in paths)
         {
-            if (path == SdkDocs) files.Add(SdkDocs);
+            if (path == NamedCorpus.SdkDocs) files.Add(NamedCorpus.SdkDocs);
             else if (File.Exists(path)) files.Add(Path.GetFullPath(path));
             else if (Directory.Exists(path))
                 files.AddRange(Directory.EnumerateFiles(path, "*.txt", SearchOption.AllDirectories).Select(Path.GetFullPath).Order(StringComparer.Ordinal));
@@ -49,7 +47,7 @@ public static class TextCorpus
         var parts = new List<string>();
         foreach (var file in files)
         {
-            var text = file == SdkDocs
+            var text = file == NamedCorpus.SdkDocs
                 ? string.Join("\n\n", SdkDocsCorpus.Open(SdkDocsPart.Train).Documents().Select(d => d.Text))
                 : File.ReadAllText(file);
             int start = HeldOutStart(text, heldOutFraction);

@@ -4,15 +4,15 @@ using OptNeurons.Training;
 
 namespace OptNeurons.Tests.Training;
 
-public class TextCorpusTests
+public class TrainingTextTests
 {
     [Fact]
     public void HeldOutStart_IsTheLineBreakAfterTheCut()
     {
         var text = string.Concat(Enumerable.Range(0, 20).Select(i => $"line {i:D2}\n"));   // 20 lines of 8 characters
-        Assert.Equal(152, TextCorpus.HeldOutStart(text, 0.05));   // 5 % of 160 = 8: the last line
-        Assert.Equal(144, TextCorpus.HeldOutStart(text, 0.1));
-        Assert.Equal(95, TextCorpus.HeldOutStart(new string('x', 100), 0.05));   // no line break: cut where it falls
+        Assert.Equal(152, TrainingText.HeldOutStart(text, 0.05));   // 5 % of 160 = 8: the last line
+        Assert.Equal(144, TrainingText.HeldOutStart(text, 0.1));
+        Assert.Equal(95, TrainingText.HeldOutStart(new string('x', 100), 0.05));   // no line break: cut where it falls
     }
 
     [Fact]
@@ -25,9 +25,9 @@ public class TextCorpusTests
         File.WriteAllText(temp.Sub("texts/a.txt"), string.Concat(Enumerable.Repeat("I like you.\n", 19)) + "A photo of a cat\n");
         File.WriteAllText(temp.Sub("texts/b.txt"), string.Concat(Enumerable.Repeat("I like you.\n", 20)));
         File.WriteAllText(temp.Sub("texts/notes.md"), "not text");
-        var files = TextCorpus.Files([temp.Sub("texts")]);
+        var files = TrainingText.Files([temp.Sub("texts")]);
         Assert.Equal(["a.txt", "b.txt"], files.Select(Path.GetFileName));
-        var data = TextCorpus.Load(files, tokenizer, heldOutFraction: 0.1);
+        var data = TrainingText.Load(files, tokenizer, heldOutFraction: 0.1);
         // a.txt: 245 characters, cut at 220 → its last line; b.txt: 240, cut at 216 → its last two lines.
         // "I like you.\n" is 100 101 47 4 50118 (OPT ids checked in the tokenizer tests).
         int[] like = [100, 101, 47, 4, 50118];
