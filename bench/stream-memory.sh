@@ -3,7 +3,7 @@
 # Each capture runs in its own process; the command reports its peak resident set (VmHWM) on its last line.
 # usage: bench/stream-memory.sh [--shape d512|125m|1.3b] [WORK_DIR] [DEPTHS...]
 #   d512 (default): d = 512, depths 8 32, 64 sequences;   125m: OPT-125m's width (d = 768), depths 6 12, 64 sequences;
-#   1.3b: OPT-1.3b's width (d = 2048), depths 6 24, 16 sequences (its full-depth checkpoint is 5.7 GB in fp32).
+#   1.3b: OPT-1.3b's width (d = 2048), depths 6 24, 16 sequences (its full-depth checkpoint is 5.3 GB in fp32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shape=d512

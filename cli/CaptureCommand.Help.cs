@@ -35,12 +35,19 @@ static partial class CaptureCommand
 
         large models, long runs, many machines (docs/scaling.md):
           --streamed           load one layer at a time: embeddings, then each layer for a whole chunk of sequences
-          --memory-budget B    e.g. 16GB or 60GiB: picks --batch-size and --chunk-size for --streamed
+          --memory-budget B    e.g. 16GB or 60GiB: picks --batch-size and --chunk-size for --streamed (a
+                               --batch-size given keeps it; the batch size is part of the job, see below)
           --chunk-size N       sequences per chunk (a multiple of the batch size): the unit of streaming and of resume
+                               (default: one batch; with --streamed, the whole input unless --memory-budget picks one)
           --residual PLACE     device | host | disk: where --streamed keeps a chunk's residual stream (default device)
           --spill DIR          folder of the disk residual (implies --residual disk)
           --residual-dtype D   float32 | bfloat16 | float16 (default: the compute dtype, which is bit-exact)
           --shard i/n          count only the i-th of n contiguous blocks of sequences; merge with optneurons merge
           --restart            discard a partial run in --out instead of resuming it (resuming is automatic)
+
+          A run saves its state after a chunk, five seconds or more after the last save (longer where saving is slow:
+          at most a twentieth of the run), and a killed run rerun with the same command resumes from there. What decides the
+          numbers (model, data, batch size, dtype, options, shard) must stay the same to resume; chunk size and engine
+          may change.
         """;
 }

@@ -94,9 +94,13 @@ static partial class CaptureCommand
         var data = json is not null ? $"json:{Path.GetFullPath(json)}"
             : corpus is not null ? corpus.Spec.Describe()
             : "text:" + string.Join(",", texts.Select(Path.GetFullPath));
+        var (shardStart, shardEnd) = resumeOptions.Shard.Range(sequences.Count);
         Console.Error.WriteLine($"capture: {sequences.Count} sequences, {sequences.Sum(q => q.Length):N0} tokens, model {modelDir}" +
+                                (resumeOptions.Shard == ShardSpec.Whole ? "" : $"; shard {resumeOptions.Shard}: {shardEnd - shardStart} of them") +
                                 (streamed ? $", layer-streamed ({TorchRuntime.DtypeName(engine.Dtype)} on {engine.Device})" : ""));
-        settings = settings with { MaxLength = maxLength };
+        // The full model's chunks are single batches: each is a point the state can be saved at (ResumableCapture
+        // decides when). A streamed chunk is what its residual holds and its weights are read for: one, unless chosen.
+        settings = settings with { MaxLength = maxLength, ChunkSize = settings.ChunkSize ?? (streamed ? null : settings.BatchSize) };
         if (budget is { } bytes)
         {
             var plan = StreamingPlan.FromBudget(bytes, engine.Config, settings.LayerCount ?? engine.Config.NumHiddenLayers, maxLength, settings.Stats,
@@ -114,7 +118,7 @@ static partial class CaptureCommand
             var (acts, logitValues) = ActivationDump.Run(model, ids, mask, settings.LayerCount);
             ActivationDump.Save(outDir, ids, mask, activations ? acts : null, logits ? logitValues : null);
         }
-        Console.Error.WriteLine($"capture: wrote {outDir} (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");
+        Console.Error.WriteLine($"capture: {outDir} holds the statistics (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");
         return 0;
     }
 

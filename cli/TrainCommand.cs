@@ -22,6 +22,9 @@ static class TrainCommand
           session:  --checkpoint-every N (200)  --eval-every N (100)  --eval-batches N (8)  --log-every N (10)
                     --threads N (TorchSharp default)  --keep-every N (fp16 snapshots in steps/)  --stop-after-step N
                     --time-budget MINUTES  --final-fp32
+
+          Exit status 0 when training ended, 3 when --stop-after-step or --time-budget stopped it first (run the same
+          command again to continue), 2 for a bad option or input.
         """;
 
     static readonly HashSet<string> Flags = ["--no-positions", "--post-ln", "--decay-positions", "--no-decay-embeddings", "--bf16-head", "--final-fp32"];
@@ -59,8 +62,9 @@ static class TrainCommand
         a.RejectUnknown();
         settings.Validate();
 
+        var files = TrainingText.Files(texts);   // before anything is written to --out
         var tokenizer = OptTokenizer.FromDirectory(HfSnapshot.EnsureTokenizer(Path.Combine(outDir, "tokenizer")));
-        var data = TrainingText.Load(TrainingText.Files(texts), tokenizer, heldOut, Console.Out);
+        var data = TrainingText.Load(files, tokenizer, heldOut, Console.Out);
         var result = Trainer.Train(settings, data, outDir, options);
         return result.Completed ? 0 : 3;   // 3: stopped early on purpose; run the same command again to continue
     }

@@ -29,7 +29,7 @@ public sealed record CaptureSettings
         CheckLayerCount(layers, config);
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
         if (ChunkSize is { } c && (c < 1 || c % BatchSize != 0))
-            throw new ArgumentException($"ChunkSize {c} must be a positive multiple of BatchSize {BatchSize}, so chunks split no batch.");
+            throw new ArgumentException($"the chunk size {c} (--chunk-size) must be a positive multiple of the batch size {BatchSize} (--batch-size), so chunks split no batch.");
         int maxLength = MaxLength ?? sequences.Max(s => s.Length);
         CheckSequences(sequences, config.VocabSize, maxLength);
         return this with { LayerCount = layers, MaxLength = maxLength };

@@ -22,7 +22,7 @@ public sealed class ProgressReporter(long totalTokens, TextWriter writer, double
     {
         double rate = done / Math.Max(seconds, 1e-9);
         var eta = rate > 0 ? TimeSpan.FromSeconds((totalTokens - done) / rate) : TimeSpan.Zero;
-        return $"{done:N0}/{totalTokens:N0} tokens ({100.0 * done / Math.Max(totalTokens, 1):F1}%), {rate:N0} tokens/s, ETA {eta:hh\\:mm\\:ss}";
+        return $"{done:N0}/{totalTokens:N0} tokens ({100.0 * done / Math.Max(totalTokens, 1):F1}%), {rate:N0} tokens/s, ETA {(int)eta.TotalHours:00}:{eta:mm\\:ss}";   // hours past 24, not days dropped
     }
 
     public double Seconds => clock.Elapsed.TotalSeconds;

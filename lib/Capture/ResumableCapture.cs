@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OptNeurons.Stats;
 
 namespace OptNeurons.Capture;
@@ -18,14 +19,20 @@ public sealed record ResumableCaptureOptions
     /// </summary>
     public string? Weights { get; init; }
     public TextWriter? Log { get; init; }
+    /// <summary>
+    /// The least time between two saves of the state, each made after a chunk. Null (the default): five seconds, or
+    /// twenty times what the last save took where that is longer, so that saving costs at most a twentieth of the run
+    /// however large the statistics are. Zero: after every chunk.
+    /// </summary>
+    public TimeSpan? CheckpointEvery { get; init; }
     /// <summary>Test hook: called at each stage with the sequences done; throwing from it simulates a kill there.</summary>
     internal Action<CaptureStage, int>? Hook { get; init; }
 }
 
 /// <summary>
-/// A capture that survives being killed: the sequences (of one shard) are counted chunk by chunk, and after each chunk
-/// the collector's whole state is saved to <c>OUT/partial/NNNNNNNNNN</c> and then <see cref="CaptureProgress"/> is
-/// rewritten to point at it. A rerun with the same job resumes from the last saved chunk with
+/// A capture that survives being killed: the sequences (of one shard) are counted chunk by chunk, and after a chunk
+/// (as often as <see cref="ResumableCaptureOptions.CheckpointEvery"/> allows) the collector's whole state is saved to
+/// <c>OUT/partial/NNNNNNNNNN</c> and then <see cref="CaptureProgress"/> is rewritten to point at it. A rerun with the same job resumes from the last saved chunk with
 /// <see cref="NeuronStatsCollector.Resume"/> and ends with statistics byte-identical to an uninterrupted run; a rerun
 /// with another job is refused, naming each field that differs. Final statistics are saved in OUT itself.
 /// </summary>
@@ -43,7 +50,9 @@ public static class ResumableCapture
         var previous = options.Restart ? null : CaptureProgress.Read(output);
         if (previous is not null && job.Differences(previous.Job) is { Count: > 0 } differences)
             throw new InvalidOperationException($"{output} holds a capture of another job (this run vs the saved one: {string.Join("; ", differences)}); " +
-                                                "pass --restart to discard it, or choose another output folder.");
+                                                ((job with { BatchSize = previous.Job.BatchSize }).Differences(previous.Job).Count == 0
+                                                    ? $"give --batch-size {previous.Job.BatchSize} to resume it, or pass --restart to discard it."
+                                                    : "pass --restart to discard it, or choose another output folder."));
         if (previous is { Complete: true })
         {
             options.Log?.WriteLine($"capture: {output} already holds this job's finished statistics.");
@@ -61,12 +70,21 @@ public static class ResumableCapture
         if (done > 0) options.Log?.WriteLine($"capture: resuming {output} after {done} of {end - start} sequences.");
 
         var reporter = options.Log is null ? null : new ProgressReporter(Enumerable.Range(start + done, end - start - done).Sum(i => (long)sequences[i].Length), options.Log);
+        var sinceSave = Stopwatch.StartNew();
+        var saveTook = TimeSpan.Zero;
         foreach (var chunk in NeuronCapture.Chunks(sequences, start + done, end, settings))
         {
             long tokens = NeuronCapture.RunChunk(engine, collector, chunk, settings);
             done += chunk.Count;
             options.Hook?.Invoke(CaptureStage.ChunkCounted, done);
-            if (done < end - start) progress = SaveCheckpoint(collector.Result(source), progress with { SequencesDone = done }, output, options);
+            var wait = options.CheckpointEvery ?? TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, 20 * saveTook.Ticks));
+            if (done < end - start && sinceSave.Elapsed >= wait)
+            {
+                var saving = Stopwatch.StartNew();
+                progress = SaveCheckpoint(collector.Result(source), progress with { SequencesDone = done }, output, options);
+                saveTook = saving.Elapsed;
+                sinceSave.Restart();
+            }
             reporter?.Add(tokens);
         }
         if (reporter is not null)

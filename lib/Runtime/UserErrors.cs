@@ -13,7 +13,7 @@ public static partial class UserErrors
 {
     public static bool IsUsersToFix(Exception e) =>
         e is ArgumentException or InvalidDataException or IOException or NotSupportedException or UnauthorizedAccessException
-            or InvalidOperationException or HubException;
+            or InvalidOperationException and not ObjectDisposedException or HubException;   // a disposed object is a bug
 
     /// <summary>
     /// A failed allocation: .NET's own, or libtorch's as TorchSharp rethrows it ("can't allocate memory" from the CPU

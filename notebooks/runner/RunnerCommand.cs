@@ -24,7 +24,7 @@ public static class RunnerCommand
               --tokens N        token budget of the corpus    (sets OPTNEURONS_TOKENS; default: all of sdk-docs, or a recipe's own budget)
               --scaling M,M     models notebook 04 overlays   (sets OPTNEURONS_SCALING_MODELS; default: the model)
               --device D        auto | cpu | cuda             (sets OPTNEURONS_DEVICE)
-              --dtype T         auto | float32 | bfloat16     (sets OPTNEURONS_DTYPE)
+              --dtype T         auto | float32 | bfloat16 | float16  (sets OPTNEURONS_DTYPE)
               --seed N          seed for sampling             (sets OPTNEURONS_SEED)
               --notebooks DIR   the notebooks folder (default: notebooks/ under the repository)
               --quiet           no per-cell progress

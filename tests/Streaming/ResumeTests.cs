@@ -17,7 +17,7 @@ public class ResumeTests
     /// <summary>A capture of <paramref name="sequences"/> into <paramref name="output"/>, killed at (stage, sequences done).</summary>
     static void KillAt(LayerStreamedEngine engine, List<long[]> sequences, string output, CaptureStage stage, int done) =>
         Assert.Throws<Killed>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
-            new() { Hook = (s, n) => { if ((s, n) == (stage, done)) throw new Killed(); } }));
+            new() { CheckpointEvery = TimeSpan.Zero, Hook = (s, n) => { if ((s, n) == (stage, done)) throw new Killed(); } }));
 
     [Fact]
     public void KillAtEveryStage_ResumesToTheUninterruptedBytes()
@@ -31,8 +31,12 @@ public class ResumeTests
         var expected = Bytes(dir.Sub("reference"));
 
         var stages = new List<(CaptureStage, int)>();
-        ResumableCapture.Run(engine, sequences, Settings(), source, dir.Sub("probe"), new() { Hook = (s, n) => stages.Add((s, n)) });
+        ResumableCapture.Run(engine, sequences, Settings(), source, dir.Sub("probe"), new() { CheckpointEvery = TimeSpan.Zero, Hook = (s, n) => stages.Add((s, n)) });
         Assert.Equal(8, stages.Count);   // 2 checkpointed chunks × 3 stages, the last chunk, the final save
+        var hourly = new List<(CaptureStage Stage, int)>();
+        ResumableCapture.Run(engine, sequences, Settings(), source, dir.Sub("hourly"), new() { CheckpointEvery = TimeSpan.FromHours(1), Hook = (s, n) => hourly.Add((s, n)) });
+        Assert.DoesNotContain(hourly, s => s.Stage == CaptureStage.CheckpointSaved);   // a save waits its interval after the start
+        AssertSameBytes(expected, Bytes(dir.Sub("hourly")));
         foreach (var (stage, done) in stages)
         {
             var output = dir.Sub($"killed-{stage}-{done}");
@@ -109,7 +113,9 @@ public class ResumeTests
         var options = Refusal(engine, sequences, Settings() with { Stats = new StatsOptions { SketchCapacity = 8 } }, Source(engine.Checkpoint));
         Assert.Contains("options: IncludeFirstPosition=True, TrackPositions=True, NgramOrders=[1, 2, 3], SketchCapacity=8 vs ", options);
         Assert.Contains("SketchCapacity=4", options);
-        Assert.Contains("batch_size: 2 vs 3", Refusal(engine, sequences, Settings() with { BatchSize = 2, ChunkSize = 6 }, Source(engine.Checkpoint)));
+        var batch = Refusal(engine, sequences, Settings() with { BatchSize = 2, ChunkSize = 6 }, Source(engine.Checkpoint));
+        Assert.Contains("batch_size: 2 vs 3", batch);
+        Assert.EndsWith("give --batch-size 3 to resume it, or pass --restart to discard it.", batch);   // as when --memory-budget picked another
         Assert.Contains("pass --restart", options);
         var weights = Assert.Throws<InvalidOperationException>(() => ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output,
             new() { Weights = "0123456789abcdef" })).Message;   // the same path and config, other weights
