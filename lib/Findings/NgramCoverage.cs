@@ -91,15 +91,16 @@ public static class NgramCoverage
     }
 
     /// <summary>
-    /// <see cref="Binned"/> rows of one model pivoted for a stacked chart: bin label → the bin's percent in each analysed
-    /// layer, layers in order, bins in their order (undetermined last).
+    /// <see cref="Binned"/> rows of one model pivoted for a stacked chart: bin label → the bin's percent in layers 0, 1,
+    /// … up to the last layer with rows (index = layer number), bins in their order (undetermined last). A layer without
+    /// alive neurons has no rows and gets 0 in every bin, so every later layer keeps its own place on the axis.
     /// </summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<double>> PercentByBin(IReadOnlyList<CoverageBinRow> rows)
     {
-        var layers = rows.Select(r => r.Layer).Distinct().Order().ToArray();
+        int layers = rows.Count == 0 ? 0 : rows.Max(r => r.Layer) + 1;
         var result = new Dictionary<string, IReadOnlyList<double>>();   // keeps insertion order while nothing is removed
         foreach (var bin in rows.Select(r => r.Bin).Distinct())
-            result[bin] = layers.Select(l => rows.Where(r => r.Layer == l && r.Bin == bin).Sum(r => r.Percent)).ToArray();
+            result[bin] = Enumerable.Range(0, layers).Select(l => rows.Where(r => r.Layer == l && r.Bin == bin).Sum(r => r.Percent)).ToArray();
         return result;
     }
 

@@ -52,7 +52,7 @@ public static class NotebookStatistics
         var engine = new FullModelEngine(model);
         var options = new ResumableCaptureOptions { Log = log, Weights = Checkpoint.WeightsFingerprint(modelDirectory) };
         var key = Key(options.Weights, source.ConfigHash, CaptureJob.HashSequences(data.Sequences), data.Description, $"{data.Seed}", $"{settings}",
-                      settings.Stats.Describe(), TorchRuntime.DtypeName(engine.Dtype), $"{engine.Device.type}");
+                      settings.Stats.Describe(), TorchRuntime.DtypeName(engine.Dtype), $"{engine.Device.type}", StatsManifest.CurrentLibraryVersion);
         var folder = Path.Combine(ProjectCache.Root, "stats", $"{Safe(NotebookSettings.NameOf(modelId))}-{key}");
         try
         {
@@ -65,8 +65,9 @@ public static class NotebookStatistics
     }
 
     /// <summary>
-    /// The cache key: a hash of what decides the numbers (weights' fingerprint, config, data, settings, dtype, device),
-    /// so a retrained model or another dtype gets a folder of its own and never meets statistics counted for another.
+    /// The cache key: a hash of what decides the numbers (weights' fingerprint, config, data, settings, dtype, device,
+    /// and the library's version and commit), so a retrained model, another dtype or a changed collector gets a folder
+    /// of its own and never meets statistics counted for another.
     /// </summary>
     static string Key(params string[] parts) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))))[..12];

@@ -52,6 +52,36 @@ public class CoverageTests
     }
 
     [Fact]
+    public void PercentByBin_KeepsEachLayerAtItsNumber_WhenAnEarlierLayerHasNoAliveNeuron()
+    {
+        // Layers 0–2 of 6 (the first half). Layer 0 fires only on BOS, which is not counted: no alive neuron, no rows.
+        // Layer 1 is neuron 0's pattern above (3 tokens: bin 1-5); layer 2 fires on tokens 10-13 and 20-21 (6: bin 6-10).
+        var stats = HandStats.Capture(Pairs, 4, (l, n, s, p, ids) => l switch
+        {
+            0 => p == 0,
+            1 => Fires(n, s, p, ids) && n == 0,
+            _ => n == 0 && p == 1,
+        }, layers: 3);
+        var bins = NgramCoverage.Binned(NgramCoverage.PerNeuron(HandStats.Model(stats, numLayers: 6), 1));
+        Assert.Equal([1, 2], bins.Select(b => b.Layer).Distinct());
+        var percent = NgramCoverage.PercentByBin(bins);
+        Assert.Equal([0.0, 100, 0], percent["1-5"]);     // index = layer number: layer 1 stays at 1
+        Assert.Equal([0.0, 0, 100], percent["6-10"]);
+        Assert.Equal([0.0, 0, 0], percent[CoverageBin.Undetermined]);
+    }
+
+    [Fact]
+    public void PositionZeroWithoutBos_IsRefused_RatherThanSubtractedWrongly()
+    {
+        // Two sequences, one of which does not start with BOS: BOS occurs once, position 0 twice.
+        var stats = HandStats.Capture([[5, 10], [HandStats.Bos, 10]], 1, (_, _, _, p, _) => p == 1);
+        var e = Assert.Throws<InvalidOperationException>(() => NgramCoverage.PerNeuron(HandStats.Model(stats), 1));
+        Assert.StartsWith("BOS id 2 occurs 1 times but 2 sequences have a position 0", e.Message);
+        var bigramsOnly = HandStats.Capture([[HandStats.Bos, 10]], 1, (_, _, _, p, _) => p == 1, new StatsOptions { NgramOrders = [2] });
+        Assert.Contains("unigrams were not tracked", Assert.Throws<InvalidOperationException>(() => NgramCoverage.PerNeuron(HandStats.Model(bigramsOnly), 2)).Message);
+    }
+
+    [Fact]
     public void PerNeuron_WithInexactSketch_GivesBoundsAndUndeterminedBin()
     {
         // Capacity 2, one batch: neuron 0 fires on a ×10, b ×5, c ×2, d ×1. The summary keeps a 8, b 3 with error 2.

@@ -56,6 +56,22 @@ public class NotebookHelpersTests
     }
 
     [Fact]
+    public void Agreement_FailsOnMovedCounts_AndOnMovedLogits()
+    {
+        using var model = ReferenceTests.LoadFixtureModel();
+        var fixture = ReferenceFixture.Open(Fixtures.TinyPreLn);
+        var counted = NeuronCapture.Run(model, fixture.StatsSequences, new CaptureSettings(), StatsSource.Unknown);
+        Assert.True(ReferenceCheck.Agreement(model, fixture, counted).Agrees);
+        var fewer = ReferenceCheck.Agreement(model, fixture, NeuronCapture.Run(model, fixture.StatsSequences.Skip(1).ToList(), new CaptureSettings(), StatsSource.Unknown));
+        Assert.False(fewer.Agrees);   // a float32 reference allows no count to move
+        Assert.Equal((0L, true), (fewer.CountsMovedAllowed, fewer.MaxLogitDiff <= fewer.LogitTolerance));
+        using (TorchSharp.torch.no_grad()) model.Decoder.FinalLayerNorm!.bias!.add_(0.5);   // every logit moves by 0.5 · Σ of its token's embedding
+        var moved = ReferenceCheck.Agreement(model, fixture, counted);
+        Assert.False(moved.Agrees);
+        Assert.True(moved.MaxLogitDiff > 100 * moved.LogitTolerance, $"{moved.MaxLogitDiff} vs {moved.LogitTolerance}");
+    }
+
+    [Fact]
     public void Arrangement_NamesWhatAConfigSwitchesAway_From125m()
     {
         var opt125m = new OptNeurons.Model.OptConfig();
@@ -92,7 +108,7 @@ public class NotebookHelpersTests
     [Fact]
     public void Settings_DefaultToTheEmbeddedModel_FoundFromTheRepository()
     {
-        if (Environment.GetEnvironmentVariable(NotebookSettings.ModelVariable) is { Length: > 0 }) return;   // a user's choice wins
+        Assert.Null(Environment.GetEnvironmentVariable(NotebookSettings.ModelVariable));   // the test assembly clears a user's choice
         var settings = NotebookSettings.FromEnvironment(AppContext.BaseDirectory);
         Assert.False(settings.ModelIsFixture);
         Assert.Equal("opt-mini", settings.ModelName);

@@ -9,6 +9,20 @@ public sealed class CacheLayoutTests : IDisposable
     readonly HubTestContext t = new();
     public void Dispose() => t.Dispose();
 
+    [Theory]
+    [InlineData("../config.json")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a\\..\\..\\x")]
+    [InlineData("C:x")]
+    [InlineData("sub//config.json")]
+    public void Download_OfAPathOutsideTheSnapshot_IsRefusedBeforeAnyRequest(string file)
+    {
+        var e = Assert.Throws<ArgumentException>(() => HubFile.Download("facebook/opt-125m", file, t.Options()));
+        Assert.StartsWith($"'{file}' is not a safe relative path inside a repo.", e.Message);
+        Assert.Empty(t.Hub.Requests);
+        Assert.False(Directory.Exists(t.Cache) && Directory.EnumerateFileSystemEntries(t.Cache, "*", SearchOption.AllDirectories).Any());
+    }
+
     [Fact]
     public void Download_SmallFile_WritesRefsBlobAndRelativeSymlink()
     {

@@ -58,6 +58,18 @@ public sealed class FolderErrorTests : ErrorTestBase
     }
 
     [Theory]
+    [InlineData("\"hidden_size\": 32", "\"hidden_size\": 30", "hidden_size 30 is not divisible by num_attention_heads 4")]
+    [InlineData("\"vocab_size\": 4096", "\"vocab_size\": 0", "vocab_size must be positive, got 0")]
+    [InlineData("\"dropout\": 0.1", "\"dropout\": 1.5", "dropout (1.5) and attention_dropout (0) must be in [0, 1)")]
+    [InlineData("\"hidden_size\": 32", "\"hidden_size\": 32,,", "not a valid config.json")]
+    public void InvalidConfigValues_NameTheKey(string key, string replacement, string expected)
+    {
+        Assert.Contains(key, FixtureConfig);   // the edit below must change something
+        var directory = Folder("config", FixtureConfig.Replace(key, replacement));
+        Fails<InvalidDataException>(directory, Path.Combine(directory, "config.json"), expected);
+    }
+
+    [Theory]
     [InlineData(CheckpointFormat.SafeTensorsSharded, "model.safetensors.index.json", "model-00002-of-00002.safetensors")]
     [InlineData(CheckpointFormat.BinSharded, "pytorch_model.bin.index.json", "pytorch_model-00002-of-00002.bin")]
     public void IndexNamingAMissingShard(CheckpointFormat format, string index, string shard)
@@ -66,6 +78,32 @@ public sealed class FolderErrorTests : ErrorTestBase
         var directory = CheckpointWriter.Write(temp.Sub("shards"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), format);
         File.Delete(Path.Combine(directory, shard));
         Fails<FileNotFoundException>(directory, Path.Combine(directory, index), $"names shard '{shard}', which does not exist");
+    }
+
+    [Theory]
+    [InlineData("\"../model-00001-of-00002.safetensors\"", "names shard '\"../model-00001-of-00002.safetensors\"'; expected a file name in the same folder")]
+    [InlineData("\"/etc/passwd\"", "names shard '\"/etc/passwd\"'; expected a file name in the same folder")]
+    [InlineData("7", "names shard '7'; expected a file name in the same folder")]
+    public void IndexPointingOutsideItsFolder(string shard, string expected)
+    {
+        using var scope = NewDisposeScope();
+        var directory = CheckpointWriter.Write(temp.Sub("outside"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), CheckpointFormat.SafeTensorsSharded);
+        var index = Path.Combine(directory, "model.safetensors.index.json");
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"model.decoder.layers.1.fc2.bias\":\"model-00002-of-00002.safetensors\"",
+                                                                 $"\"model.decoder.layers.1.fc2.bias\":{shard}"));
+        Fails<InvalidDataException>(directory, index, "weight_map entry 'model.decoder.layers.1.fc2.bias'", expected);
+    }
+
+    [Theory]
+    [InlineData("{}", "the index has no \"weight_map\" object")]
+    [InlineData("{\"weight_map\": ", "not a valid index file")]
+    public void IndexWithoutAWeightMap(string content, string expected)
+    {
+        using var scope = NewDisposeScope();
+        var directory = CheckpointWriter.Write(temp.Sub("nomap"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), CheckpointFormat.SafeTensorsSharded);
+        var index = Path.Combine(directory, "model.safetensors.index.json");
+        File.WriteAllText(index, content);
+        Fails<InvalidDataException>(directory, index, expected);
     }
 
     [Fact]

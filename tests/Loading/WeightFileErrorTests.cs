@@ -51,6 +51,19 @@ public sealed class WeightFileErrorTests : ErrorTestBase
         Fails<InvalidDataException>(directory, "model.safetensors", "'model.decoder.embed_tokens.weight'", "unknown dtype 'F8_E4M3'");
     }
 
+    [Theory]
+    [InlineData("""{"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":[4],"data_offsets":[0,8]}}""", 8, "'model.decoder.embed_tokens.weight' of dtype F32 and shape [4] needs 16 bytes, its data_offsets span 8")]
+    [InlineData("""{"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}""", 8, "'model.decoder.embed_tokens.weight' has invalid data_offsets [8, 0]")]
+    [InlineData("""{"model.decoder.embed_tokens.weight":{"dtype":"F32","shape":"x","data_offsets":[0,4]}}""", 4, "'model.decoder.embed_tokens.weight' has a malformed header entry")]
+    [InlineData("""{"__metadata__":{"format":1}}""", 0, "__metadata__ must map names to strings")]
+    [InlineData("""{"__metadata__":["pt"]}""", 0, "__metadata__ must map names to strings")]
+    public void SafeTensorsHeaderEntries_AreCheckedOneByOne(string header, int dataBytes, string expected)
+    {
+        var directory = Folder("header");
+        File.WriteAllBytes(Path.Combine(directory, "model.safetensors"), RawSafeTensors(header, dataBytes));
+        Fails<InvalidDataException>(directory, "model.safetensors", expected);
+    }
+
     [Fact]
     public void CorruptZipBin()
     {

@@ -28,6 +28,7 @@ public sealed class StatisticsCacheTests : IDisposable
         var again = NotebookStatistics.Capture(model, "opt-tiny-pre-ln", Fixtures.TinyPreLn, null, data, log);
         Assert.Contains("already holds this job's finished statistics", log.ToString());
         Assert.Equal(first.ActiveCounts(2).ToArray(), again.ActiveCounts(2).ToArray());
+        Assert.Equal(Fixtures.Reference().ActiveCounts[2], again.ActiveCounts(2).ToArray());   // and both are the reference's
 
         // Another dtype is another job: it gets a folder of its own instead of meeting the float32 one.
         using (var bf16 = OptNeurons.Loading.Pretrained.Load(Fixtures.TinyPreLn, "cpu", "bfloat16"))

@@ -126,6 +126,8 @@ public class ShardTests
         Assert.Contains("is not empty", Assert.Throws<ArgumentException>(() => ShardMerge.Run(two, three[0])).Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(two[0], NeuronStats.TensorsFile)));
         Directory.CreateDirectory(dir.Sub("empty"));
-        ShardMerge.Run(two, dir.Sub("empty"));   // an empty folder is fine
+        ShardMerge.Run(two, dir.Sub("empty"));   // an empty folder is fine, and gets the unsharded result
+        ResumableCapture.Run(engine, sequences, Exact(), Source(engine.Checkpoint), dir.Sub("whole"));
+        AssertSameBytes(Bytes(dir.Sub("whole")), Bytes(dir.Sub("empty")));
     }
 }

@@ -34,7 +34,6 @@ public class StreamedCaptureTests
             new StreamingOptions { Residual = place, SpillDirectory = dir.Sub("spill"), ReadAhead = readAhead });
         var streamed = NeuronCapture.Run(engine, sequences, settings, Source(checkpoint));
 
-        Assert.True(full.SketchError(0, 0, 1) >= 0);
         Assert.Contains(Enumerable.Range(0, 32), f => full.SketchError(0, f, 3) > 0);   // summaries overflowed: order matters
         AssertSameBytes(Bytes(full), Bytes(streamed));
         if (place == ResidualPlace.Disk) Assert.Empty(Directory.EnumerateFiles(dir.Sub("spill")));   // the spill file is gone
@@ -46,12 +45,14 @@ public class StreamedCaptureTests
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
         using var spill = ResidualStore.Create(ResidualPlace.Disk, torch.CPU, torch.ScalarType.Float32, torch.ScalarType.BFloat16, dir.Path);
-        var x = torch.tensor(new float[] { 1.5f, -2.25f, 3f, 1024f }).reshape(2, 2);
+        var x = torch.tensor(new float[] { 1.5f, -2.25f, 3.14159f, 1.001f }).reshape(2, 2);
         spill.Put(0, x);
         spill.Put(1, x.neg());
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));   // a killed capture leaves nothing behind (on Linux and macOS)
-        Assert.Equal(x.data<float>().ToArray(), spill.Get(0).data<float>().ToArray());   // these values are exact in bfloat16
-        Assert.Equal(x.neg().data<float>().ToArray(), spill.Get(1).data<float>().ToArray());
+        // Stored in bfloat16 (8 significant bits): 3.14159 → 201/64 = 3.140625, 1.001 → 1; 1.5 and -2.25 are exact.
+        float[] rounded = [1.5f, -2.25f, 3.140625f, 1f];
+        Assert.Equal(rounded, spill.Get(0).data<float>().ToArray());
+        Assert.Equal(rounded.Select(v => -v), spill.Get(1).data<float>().ToArray());
     }
 
     /// <summary>
