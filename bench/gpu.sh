@@ -10,7 +10,8 @@
 #     with -p:TorchBackend=system, which runs on that python's torch/lib (its CUDA LibTorch). TorchSharp's native glue
 #     is built for LibTorch 2.10; binding another version is checked rather than assumed:
 # before timing, the OptNeurons side checks its numbers on the device (Throughput verify: every reference fixture's
-# logits and counts, and CPU vs device statistics byte for byte) and stops if any differ.
+# logits and counts, and CPU vs device statistics byte for byte); if any differ, the figures are still measured and
+# the table is labelled UNVERIFIED.
 #
 # usage: bench/gpu.sh [--check | --cpu-smoke] [WORK_DIR]      (default WORK_DIR /tmp/optneurons-gpu)
 #        bench/gpu.sh --pack [BUNDLE_DIR]                     (default BUNDLE_DIR .gpu-bundle, which the run looks for)
@@ -156,13 +157,15 @@ else
 fi
 
 # --- OptNeurons side, and the table -----------------------------------------------------------------------------------
+label="OPT-1.3b shape"
 if [ "$cs_ok" = 1 ]; then
+  # A failed check does not stop the timing (one lent GPU run must bring back what it can); the table says it failed.
   timeout -k 10 "$(limit 60 120)" "${bench[@]}" verify --fixture tests/Fixtures --device "$device" ||
-    { rc=$?; echo "OptNeurons side not timed: verify failed on $device (rc $rc)" >&2; cs_ok=0; }
+    { rc=$?; echo "verify failed on $device (rc $rc): the figures below are UNVERIFIED" >&2; label="$label, UNVERIFIED (verify failed, rc $rc)"; }
 fi
 if [ "$cs_ok" = 1 ]; then
   timeout -k 10 "$(limit 300)" "${bench[@]}" measure --model "$model" --ids "$ids" --device "$device" --dtypes bfloat16 --batch "$batch" \
-    --repeats "$repeats" --warmup "$warmup" --label "OPT-1.3b shape" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" \
+    --repeats "$repeats" --warmup "$warmup" --label "$label" --project "$tokens66" "${baseline[@]}" --baseline-note "$note" \
     --slow-seconds "${BENCH_SLOW:-30}" ||
     echo "OptNeurons side failed or ran out of time (rc $?)" >&2
 else

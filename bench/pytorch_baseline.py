@@ -55,11 +55,13 @@ def write_safetensors(path, tensors):
         offset += len(blob)
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
+    temp = f"{path}.{os.getpid()}.tmp"   # renamed into place once whole: a killed run never leaves half a checkpoint
+    with open(temp, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
         for blob in blobs:
             f.write(blob)
+    os.replace(temp, path)
 
 
 # ---- OPT in plain torch (used when transformers is not importable) --------------------------------------------------
@@ -266,9 +268,9 @@ def make_checkpoint(args):
         w[q + "fc1.weight"], w[q + "fc1.bias"] = normal(args.ffn, d), torch.full((args.ffn,), shift, dtype=dtype)
         w[q + "fc2.weight"], w[q + "fc2.bias"] = normal(d, args.ffn), torch.zeros(d, dtype=dtype)
     os.makedirs(args.model, exist_ok=True)
-    write_safetensors(os.path.join(args.model, "model.safetensors"), w)
     with open(os.path.join(args.model, "config.json"), "w") as f:
         json.dump(c, f)
+    write_safetensors(os.path.join(args.model, "model.safetensors"), w)   # last: its presence means the snapshot is whole
     if not os.path.exists(args.ids):
         ids = torch.randint(3, 50265, (args.sequences, args.length), generator=g)
         ids[:, 0] = 2

@@ -47,7 +47,9 @@ static class Measure
             foreach (var dtype in s.Dtypes)
             {
                 Console.Error.WriteLine($"measure: {dtype} on {device} …");
-                rows.Add(MeasureDtype(s, config, device, dtype, batches, length));
+                // A dtype that fails (out of memory, a kernel the device lacks) leaves the others' rows to print.
+                try { rows.Add(MeasureDtype(s, config, device, dtype, batches, length)); }
+                catch (Exception e) when (e is not OutOfMemoryException) { Console.Error.WriteLine($"measure: {dtype} failed, no row for it: {FirstLine(e)}"); }
             }
         }
         finally
@@ -112,12 +114,16 @@ static class Measure
         ];
         var (times, notes) = Time(s, device, dtype, variants);
 
-        clock.Restart();
-        var stats = full.Result();
-        double fixedCost = setup + clock.Elapsed.TotalSeconds;
-        long active = 0;
-        foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
-        double density = active / ((double)stats.TokenCount * layers * config.FfnDim);
+        double fixedCost = double.NaN, density = double.NaN;
+        if (times[3].Count > 0)   // the default statistics ran: their result, and the share of neurons active
+        {
+            clock.Restart();
+            var stats = full.Result();
+            fixedCost = setup + clock.Elapsed.TotalSeconds;
+            long active = 0;
+            foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
+            density = active / ((double)stats.TokenCount * layers * config.FfnDim);
+        }
         return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density,
                               times[3].Zip(times[0], (capture, forward) => capture / forward - 1).ToArray(),
                               countingShares.TakeLast(times[3].Count).ToArray(), notes);   // the timed runs' shares, not the warm-up's
@@ -182,8 +188,19 @@ static class Measure
             {
                 if (stopped[v]) continue;
                 var clock = Stopwatch.StartNew();
-                variants[v].Run();
-                Synchronize(device);
+                try
+                {
+                    variants[v].Run();
+                    Synchronize(device);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // One variant failing (e.g. a path never run on this device) ends that variant, not the table.
+                    stopped[v] = true;
+                    notes.Add($"{dtype} {variants[v].Name}: failed, {times[v].Count} runs timed ({FirstLine(e)})");
+                    Console.Error.WriteLine($"measure: {dtype} {variants[v].Name} failed: {e}");
+                    continue;
+                }
                 double seconds = clock.Elapsed.TotalSeconds;
                 bool warmup = i < s.Warmup;
                 Console.Error.WriteLine($"measure: {dtype} {variants[v].Name}: {seconds:F2} s{(warmup ? " (warm-up)" : "")}");
@@ -204,10 +221,13 @@ static class Measure
         if (device.type == DeviceType.CUDA) cuda.synchronize();   // the current device: the model's, as ResolveDevice picks it
     }
 
+    /// <summary>The median; NaN for no values (a variant that failed), which the report prints as such.</summary>
     internal static double Median(IReadOnlyCollection<double> values)
     {
         var sorted = values.Order().ToList();
         int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
+
+    static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
 }

@@ -22,6 +22,9 @@ static class Report
                              double StreamedCounts, double StreamedReadAhead, double FixedCost, double Density, double[] Overheads,
                              double[] CountingShares, IReadOnlyList<string> Notes);
 
+    /// <summary>"lowest … highest" in percent; "none" where a variant failed before any turn.</summary>
+    static string Spread(double[] shares) => shares.Length == 0 ? "none" : $"{shares.Min() * 100:F1} … {shares.Max() * 100:F1}";
+
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
     sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
 
@@ -67,7 +70,7 @@ static class Report
         {
             var b = baselines.GetValueOrDefault(r.Dtype);
             o.WriteLine($"{r.Dtype,-9} {tokens / r.Forward,19:N1} {tokens / r.CountsOnly,20:N1} {tokens / r.NoNgrams,21:N1} {tokens / r.Capture,20:N1} {Measure.Median(r.Overheads) * 100,8:F1}% " +
-                        $"{$"{r.Overheads.Min() * 100:F1} … {r.Overheads.Max() * 100:F1}%",15} {(cpu ? $"{Measure.Median(r.CountingShares) * 100:F1}% ({r.CountingShares.Min() * 100:F1} … {r.CountingShares.Max() * 100:F1})" : "n/a"),23} " +
+                        $"{Spread(r.Overheads) + "%",15} {(cpu ? $"{Measure.Median(r.CountingShares) * 100:F1}% ({Spread(r.CountingShares)})" : "n/a"),23} " +
                         $"{$"{r.Density * 100:F2}% / {Cell(b?.Density * 100, "F2", "%")}",33}");
         }
         o.WriteLine("layer-streamed capture (each layer's weights read from the checkpoint once per run of all batches), active counts: " +
