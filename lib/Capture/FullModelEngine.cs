@@ -19,9 +19,10 @@ public sealed class FullModelEngine(OptForCausalLM model) : ICaptureEngine
         foreach (var (ids, mask) in batches)
         {
             using var scope = NewDisposeScope();
-            var (deviceIds, deviceMask) = (ids.to(Device), mask.to(Device));
-            collector.BeginBatch(deviceIds, deviceMask);
-            model.Decoder.Run(deviceIds, deviceMask, layerCount);   // no LM head, no layers past the last captured
+            // The host tensors: the collector's bookkeeping and the decoder's input checks read them without waiting
+            // for the device, which may still be running the previous batch; the decoder moves them to the device.
+            collector.BeginBatch(ids, mask);
+            model.Decoder.Run(ids, mask, layerCount);   // no LM head, no layers past the last captured
         }
     }
 }

@@ -161,7 +161,6 @@ public sealed partial class NeuronStatsCollector : IDisposable
     CountedBatch CountInputs(Tensor inputIds, Tensor attentionMask)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        ThrowIfNonFinite();
         if (inputIds.ndim != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))
             throw new ArgumentException($"inputIds has shape [{string.Join(", ", inputIds.shape)}] and attentionMask [{string.Join(", ", attentionMask.shape)}]; both must be [B, T] with the same B and T.");
         if (inputIds.is_floating_point() || inputIds.dtype == ScalarType.Bool)
@@ -175,6 +174,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
             mask = TensorArrays.ToArray<long>(attentionMask.to(ScalarType.Int64).cpu());
         }
         var layout = BatchLayout.Build(ids, mask, B, T, options.IncludeFirstPosition, maxLength, vocabSize);
+        ThrowIfNonFinite();   // after the host's work, which overlaps the device's last batch; before anything changes
         if (options.NgramOrders.Count > 0 && tokenCount + layout.Count > int.MaxValue)
             throw new InvalidOperationException($"More than {int.MaxValue} counted tokens: the int32 sketch counts would overflow; save and Merge partial runs instead.");
         if (positionActiveCounts is not null && sequenceCount + layout.Sequences > int.MaxValue)
