@@ -30,6 +30,10 @@ public class MergeTests
         Assert.Equal(17, merged.Manifest.Seed);
         Assert.Equal(union.Manifest with { Data = merged.Manifest.Data }, merged.Manifest);
         Assert.True(union.ActiveCounts(5).ToArray().Sum() > 0);
+
+        // Shards sampled with different seeds: each part's seed stays in the data description, and the merge has none.
+        var reseeded = NeuronStats.Merge(a, Run(seqs[6..], source: Source with { Seed = 18 }));
+        Assert.Equal(("shard (seed 17) + shard (seed 18)", (long?)null), (reseeded.Manifest.Data, reseeded.Manifest.Seed));
     }
 
     [Fact]
@@ -61,6 +65,8 @@ public class MergeTests
         string Refusal(NeuronStats other) => Assert.Throws<ArgumentException>(() => NeuronStats.Merge(a, other)).Message;
 
         Assert.Contains("with different config hash: abc123 vs other", Refusal(Run(seqs, source: Source with { ConfigHash = "other" })));
+        Assert.Contains("with different model: facebook/opt-test vs facebook/opt-other", Refusal(Run(seqs, source: Source with { Model = "facebook/opt-other" })));
+        Assert.Contains("with different revision: rev1 vs (none)", Refusal(Run(seqs, source: Source with { Revision = null })));
         Assert.Contains("with different ffn dim (F): 5 vs 4", Refusal(Run(RandomSequences(3, 2, 2, 4, 11, 2, 4, 0.5), ffn: 4)));
         Assert.Contains("with different max length (T): 10 vs 12", Refusal(Run(seqs, maxLength: 12)));
         var options = Refusal(Run(seqs, new StatsOptions { IncludeFirstPosition = false }));
