@@ -112,6 +112,9 @@ public sealed class SaveLoadTests : IDisposable
     [InlineData("ngram1.keys", 0, 999_999_999L, "ngram1.keys[0] = 999999999, outside [0, 131072)")]
     [InlineData("ngram2.error", 1, -5L, "ngram2.error[1] = -5, outside [0, ")]
     [InlineData("position_token_counts", 0, 0L, "position_token_counts sum to")]
+    [InlineData("position_active_counts", 0, 10_000L, "position_active_counts[0][0] = 10000, outside [0, ")]
+    [InlineData("ngram1.counts", 0, -1L, "ngram1.counts[0] = -1, outside [0, ")]
+    [InlineData("occurrences1.counts", 3, 1_000L, "occurrences1.counts sum to")]
     public void Load_RefusesCountsNoCaptureCouldProduce(string name, int index, long value, string expected)
     {
         Sample().Save(dir);
