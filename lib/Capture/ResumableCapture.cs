@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OptNeurons.Runtime;
 using OptNeurons.Stats;
 
 namespace OptNeurons.Capture;
@@ -67,6 +68,7 @@ public static class ResumableCapture
         var progress = new CaptureProgress { Job = job, SequencesDone = done, ShardSequences = end - start, Checkpoint = checkpoint };
         progress.Write(output);   // before the first chunk, so a rerun with another job is refused from the start
         RemoveCheckpointsExcept(output, checkpoint);
+        RemoveTemporaries(output);
         if (done > 0) options.Log?.WriteLine($"capture: resuming {output} after {done} of {end - start} sequences.");
 
         var reporter = options.Log is null ? null : new ProgressReporter(Enumerable.Range(start + done, end - start - done).Sum(i => (long)sequences[i].Length), options.Log);
@@ -136,6 +138,17 @@ public static class ResumableCapture
         foreach (var dir in Directory.EnumerateDirectories(partial))
             if (Path.GetFullPath(dir) != kept) Directory.Delete(dir, recursive: true);
         if (keep is null) Directory.Delete(partial, recursive: true);
+    }
+
+    /// <summary>
+    /// Deletes the temporary files a kill left mid-write (<see cref="AtomicFile"/>: NAME.PID.GUID.tmp beside the output's
+    /// own files), which no run reads and which can be as large as the statistics.
+    /// </summary>
+    static void RemoveTemporaries(string output)
+    {
+        string[] ours = [CaptureProgress.FileName, NeuronStats.ManifestFile, NeuronStats.TensorsFile, ActivationDump.ActivationsFile, ActivationDump.LogitsFile];
+        foreach (var file in Directory.EnumerateFiles(output, "*.tmp"))
+            if (ours.Any(name => Path.GetFileName(file).StartsWith(name + ".", StringComparison.Ordinal))) File.Delete(file);
     }
 
     /// <summary>

@@ -75,9 +75,12 @@ public class ResumeTests
         KillAt(engine, sequences, output, CaptureStage.ChunkCounted, 12);
         var stray = Directory.CreateDirectory(Path.Combine(output, "partial", "0000000012")).FullName;
         File.WriteAllText(Path.Combine(stray, NeuronStats.TensorsFile), "killed while saving");
+        var strayTemporary = Path.Combine(output, $"{NeuronStats.TensorsFile}.4242.0123456789abcdef.tmp");   // as AtomicFile names it
+        File.WriteAllText(strayTemporary, "killed while writing the final statistics");
         var resumedLog = new StringWriter();
         var resumed = ResumableCapture.Run(engine, sequences, Settings(), Source(engine.Checkpoint), output, new() { Log = resumedLog });
         Assert.False(Directory.Exists(stray));
+        Assert.False(File.Exists(strayTemporary));
         Assert.Contains("resuming", resumedLog.ToString());
         var share = System.Text.RegularExpressions.Regex.Match(resumedLog.ToString(), @"the statistics took (\S+) s of this run's (\S+) s \((\S+) %\)\.");
         Assert.True(share.Success, resumedLog.ToString());
