@@ -52,7 +52,7 @@ static partial class CaptureCommand
                 NgramOrders = NgramOrders(a.Optional("--ngram-orders")),
             },
         };
-        long? seed = a.Long("--seed", 0);
+        long? seed = a.Long("--seed", 0) ?? (corpusName is null ? null : 0L);   // --data samples with seed 0 unless told: record it
         string device = a.Optional("--device") ?? "auto", dtype = a.Optional("--dtype") ?? "auto";
         bool activations = a.Flag("--activations"), logits = a.Flag("--logits"), streamed = a.Flag("--streamed");
         int? maxLengthArg = a.PositiveIntOrNull("--max-length");
@@ -82,7 +82,7 @@ static partial class CaptureCommand
         if (input?.Sequences.Select((row, i) => (Row: i, row.Length)).FirstOrDefault(r => r.Length > maxLength) is { Length: > 0 } tooLong)
             throw new ArgumentException($"--max-length {maxLength}: row {tooLong.Row} of {json} has {tooLong.Length} real tokens, and --json rows are " +
                                         "counted whole, not cut into windows; give a --max-length of at least its longest row.");
-        var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed ?? 0, fullLength, corpusTokens ?? NamedCorpus.DefaultBudget);
+        var corpus = corpusName is null ? null : NamedCorpus.ForModel(corpusName, modelDir, maxLength, seed!.Value, fullLength, corpusTokens ?? NamedCorpus.DefaultBudget);
         var sequences = input?.Sequences ?? corpus?.Sequences ?? Tokenize(modelDir, texts, maxLength);
         if (sequences.Count == 0)
             throw new ArgumentException(json is not null ? $"{json} holds no token to count: every row is empty or masked out."
@@ -115,7 +115,7 @@ static partial class CaptureCommand
         {
             var (ids, mask) = input?.AsBatch(model.Config.PadTokenId) ?? TokenBatches.Make(sequences, sequences.Count, model.Config.PadTokenId).Single();
             using var scope = NewDisposeScope();
-            var (acts, logitValues) = ActivationDump.Run(model, ids, mask, settings.LayerCount);
+            var (acts, logitValues) = ActivationDump.Run(model, ids, mask, settings.LayerCount, logits);
             ActivationDump.Save(outDir, ids, mask, activations ? acts : null, logits ? logitValues : null);
         }
         Console.Error.WriteLine($"capture: {outDir} holds the statistics (peak resident memory {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB)");

@@ -57,6 +57,13 @@ public class CaptureCommandTests
         var names = SafeTensors.ReadHeader(Path.Combine(output, "activations.safetensors")).Entries.Keys.Order(StringComparer.Ordinal);
         Assert.Equal(["attention_mask", "blocks.0.mlp.hook_post", "blocks.1.mlp.hook_post", "input_ids"], names);
         Assert.Equal([0, 1], NeuronStats.Load(output).Layers);
+        Assert.False(File.Exists(Path.Combine(output, "logits.safetensors")));
+        // The activations of the first two layers are those of a whole-model run with logits.
+        var whole = dir.Sub("whole");
+        Assert.Equal(0, CaptureCommand.Run(["--model", Fixtures.TinyPreLn, "--json", input, "--out", whole, "--activations", "--logits"]));
+        foreach (var name in new[] { "blocks.0.mlp.hook_post", "blocks.1.mlp.hook_post" })
+            Assert.Equal(SafeTensors.ReadAll(Path.Combine(whole, "activations.safetensors"))[name].data<float>().ToArray(),
+                         SafeTensors.ReadAll(Path.Combine(output, "activations.safetensors"))[name].data<float>().ToArray());
     }
 
     [Fact]
@@ -98,6 +105,11 @@ public class CaptureCommandTests
         Assert.All(a.PositionTokenCounts.ToArray(), c => Assert.Equal(a.SequenceCount, c));
         Assert.Contains("sdk-docs", a.Manifest.Data, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(7, a.Manifest.Seed);
+        // Without --seed the corpus is sampled with seed 0, and the manifest says so: an explicit --seed 0 is the same job.
+        string[] unseeded = ["--model", model, "--data", "sdk-docs", "--tokens", "600", "--max-length", "16", "--full-length", "--out", dir.Sub("c")];
+        Assert.Equal(0, CaptureCommand.Run(unseeded));
+        Assert.Equal(0, NeuronStats.Load(dir.Sub("c")).Manifest.Seed);
+        Assert.Equal(0, CaptureCommand.Run([.. unseeded, "--seed", "0"]));
     }
 
     [Fact]
