@@ -9,9 +9,10 @@ static class MergeCommand
         usage: optneurons merge --out DIR SHARD_DIR...
 
           Combines the finished outputs of `optneurons capture --shard i/n` (every i from 0 to n-1, any order) into DIR,
-          a new or empty folder. Refuses shards of different models, data or options, a shard given twice, shards of
-          different n, a missing shard and an unfinished one. The result equals the unsharded capture byte for byte while no n-gram summary
-          overflowed; the command says whether any did (see docs/scaling.md).
+          a new or empty folder (a merge stopped midway is said to be so: delete its folder and merge again). Refuses
+          shards of different models, data or options, a shard given twice, shards of different n, a missing shard and
+          an unfinished one. The result equals the unsharded capture byte for byte while no n-gram summary overflowed;
+          the command says whether any did (see docs/scaling.md).
         """;
 
     public static int Run(IReadOnlyList<string> args)

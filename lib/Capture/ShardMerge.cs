@@ -22,7 +22,9 @@ public static class ShardMerge
         if (shardDirectories.FirstOrDefault(d => SameFolder(d, output)) is { } input)
             throw new ArgumentException($"the output folder {output} is the shard {input}: merge into a new folder, so that no shard is replaced.");
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
-            throw new ArgumentException($"the output folder {output} is not empty: merge into a new or empty folder, so that nothing in it is replaced.");
+            throw new ArgumentException(InterruptedMerge(output)
+                ? $"the output folder {output} holds a merge that was stopped before it finished (its {CaptureProgress.FileName} is missing or unfinished): delete the folder and merge again."
+                : $"the output folder {output} is not empty: merge into a new or empty folder, so that nothing in it is replaced.");
         var shards = shardDirectories.Select(dir => (Dir: dir, Progress: Finished(dir))).ToList();
         var first = shards[0];
         foreach (var s in shards.Skip(1))
@@ -74,6 +76,17 @@ public static class ShardMerge
                string.Join(", ", overflowed.Select(o => $"{o.n}-grams in {o.Count:N0}")) + $" of {neurons:N0} neurons. " +
                "Those summaries stay within their recorded errors but may differ from a single pass; every other " +
                "statistic equals the unsharded capture. A --sketch-capacity that no summary outgrows makes them equal too.";
+    }
+
+    /// <summary>Whether a folder holds only what a merge writes, without the finished progress file it writes last.</summary>
+    static bool InterruptedMerge(string dir)
+    {
+        string[] written = [CaptureProgress.FileName, NeuronStats.ManifestFile, NeuronStats.TensorsFile];
+        bool onlyOurs = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName)
+            .All(name => written.Any(w => name == w || (name!.StartsWith(w + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal))));
+        if (!onlyOurs) return false;
+        try { return CaptureProgress.Read(dir) is not { Complete: true }; }
+        catch (InvalidDataException) { return true; }
     }
 
     static CaptureProgress Finished(string dir)

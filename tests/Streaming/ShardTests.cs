@@ -129,5 +129,9 @@ public class ShardTests
         ShardMerge.Run(two, dir.Sub("empty"));   // an empty folder is fine, and gets the unsharded result
         ResumableCapture.Run(engine, sequences, Exact(), Source(engine.Checkpoint), dir.Sub("whole"));
         AssertSameBytes(Bytes(dir.Sub("whole")), Bytes(dir.Sub("empty")));
+        Assert.Contains("is not empty", Assert.Throws<ArgumentException>(() => ShardMerge.Run(two, dir.Sub("empty"))).Message);   // a finished merge
+        var stopped = Directory.CreateDirectory(dir.Sub("stopped")).FullName;   // a merge killed while writing its statistics
+        File.WriteAllText(Path.Combine(stopped, $"{NeuronStats.TensorsFile}.4242.0123456789abcdef.tmp"), "");
+        Assert.Contains("holds a merge that was stopped before it finished", Assert.Throws<ArgumentException>(() => ShardMerge.Run(two, stopped)).Message);
     }
 }
