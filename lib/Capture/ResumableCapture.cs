@@ -148,7 +148,7 @@ public static class ResumableCapture
     {
         string[] ours = [CaptureProgress.FileName, NeuronStats.ManifestFile, NeuronStats.TensorsFile, ActivationDump.ActivationsFile, ActivationDump.LogitsFile];
         foreach (var file in Directory.EnumerateFiles(output, "*.tmp"))
-            if (ours.Any(name => Path.GetFileName(file).StartsWith(name + ".", StringComparison.Ordinal))) File.Delete(file);
+            if (ours.Any(name => AtomicFile.IsTemporaryOf(Path.GetFileName(file), name))) File.Delete(file);
     }
 
     /// <summary>

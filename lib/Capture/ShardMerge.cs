@@ -1,3 +1,4 @@
+using OptNeurons.Runtime;
 using OptNeurons.Stats;
 
 namespace OptNeurons.Capture;
@@ -83,7 +84,7 @@ public static class ShardMerge
     {
         string[] written = [CaptureProgress.FileName, NeuronStats.ManifestFile, NeuronStats.TensorsFile];
         bool onlyOurs = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName)
-            .All(name => written.Any(w => name == w || (name!.StartsWith(w + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal))));
+            .All(name => written.Any(w => name == w || AtomicFile.IsTemporaryOf(name!, w)));
         if (!onlyOurs) return false;
         try { return CaptureProgress.Read(dir) is not { Complete: true }; }
         catch (InvalidDataException) { return true; }

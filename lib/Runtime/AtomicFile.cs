@@ -29,6 +29,10 @@ public static class AtomicFile
         finally { File.Delete(temp); }   // nothing to delete once renamed
     }
 
+    /// <summary>Whether <paramref name="fileName"/> is a temporary that a write of <paramref name="target"/> (a file name) left.</summary>
+    public static bool IsTemporaryOf(string fileName, string target) =>
+        fileName.StartsWith(target + ".", StringComparison.Ordinal) && fileName.EndsWith(".tmp", StringComparison.Ordinal);
+
     /// <summary>UTF-8 without a byte-order mark, as <see cref="File.WriteAllText(string, string)"/> writes.</summary>
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, Utf8.GetBytes(text));
 

@@ -75,7 +75,7 @@ public sealed class FolderErrorTests : ErrorTestBase
     public void IndexNamingAMissingShard(CheckpointFormat format, string index, string shard)
     {
         using var scope = NewDisposeScope();
-        var directory = CheckpointWriter.Write(temp.Sub("shards"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), format);
+        var directory = Sharded("shards", format);
         File.Delete(Path.Combine(directory, shard));
         Fails<FileNotFoundException>(directory, Path.Combine(directory, index), $"names shard '{shard}', which does not exist");
     }
@@ -87,7 +87,7 @@ public sealed class FolderErrorTests : ErrorTestBase
     public void IndexPointingOutsideItsFolder(string shard, string expected)
     {
         using var scope = NewDisposeScope();
-        var directory = CheckpointWriter.Write(temp.Sub("outside"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), CheckpointFormat.SafeTensorsSharded);
+        var directory = Sharded("outside", CheckpointFormat.SafeTensorsSharded);
         var index = Path.Combine(directory, "model.safetensors.index.json");
         File.WriteAllText(index, File.ReadAllText(index).Replace("\"model.decoder.layers.1.fc2.bias\":\"model-00002-of-00002.safetensors\"",
                                                                  $"\"model.decoder.layers.1.fc2.bias\":{shard}"));
@@ -100,7 +100,7 @@ public sealed class FolderErrorTests : ErrorTestBase
     public void IndexWithoutAWeightMap(string content, string expected)
     {
         using var scope = NewDisposeScope();
-        var directory = CheckpointWriter.Write(temp.Sub("nomap"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), CheckpointFormat.SafeTensorsSharded);
+        var directory = Sharded("nomap", CheckpointFormat.SafeTensorsSharded);
         var index = Path.Combine(directory, "model.safetensors.index.json");
         File.WriteAllText(index, content);
         Fails<InvalidDataException>(directory, index, expected);
@@ -110,7 +110,7 @@ public sealed class FolderErrorTests : ErrorTestBase
     public void IndexDisagreeingWithItsShards()
     {
         using var scope = NewDisposeScope();
-        var directory = CheckpointWriter.Write(temp.Sub("wrongmap"), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), CheckpointFormat.SafeTensorsSharded);
+        var directory = Sharded("wrongmap", CheckpointFormat.SafeTensorsSharded);
         var index = Path.Combine(directory, "model.safetensors.index.json");
         File.WriteAllText(index, File.ReadAllText(index).Replace("\"model.decoder.layers.1.fc2.bias\":\"model-00002-of-00002.safetensors\"",
                                                                  "\"model.decoder.layers.1.fc2.bias\":\"model-00001-of-00002.safetensors\""));
@@ -137,4 +137,8 @@ public sealed class FolderErrorTests : ErrorTestBase
         Assert.Contains("no tensor named 'decoder.layers.0.fc1.weight'", error.Message);
         Assert.Contains("opt-tiny-pre-ln", error.Message);
     }
+
+    /// <summary>A generated tiny checkpoint in a sharded layout, whose index a test then edits.</summary>
+    string Sharded(string name, CheckpointFormat format) =>
+        CheckpointWriter.Write(temp.Sub(name), SyntheticWeights.Create(SyntheticWeights.TinyConfig()), SyntheticWeights.TinyConfig(), format);
 }
