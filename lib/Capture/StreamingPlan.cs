@@ -13,7 +13,7 @@ namespace OptNeurons.Capture;
 /// with A(b) ≤ half of what W and S leave; c then takes the rest, rounded down to a multiple of b. Estimates are
 /// upper-bound-minded, not exact: allocators add fragmentation, and CUDA its context (~0.5 GB) outside the budget.
 /// Left to that margin: each batch's token indices on the device while the chunk runs (<see cref="Stats.DeviceBatch"/>,
-/// 8 to 32 bytes per token: at most about 2 % of the chunk's half-precision residual at 125m's width, 0.2 % at 66b's).
+/// 8 to 44 bytes per token: at most about 3 % of the chunk's half-precision residual at 125m's width, 0.2 % at 66b's).
 /// </summary>
 public sealed record StreamingPlan
 {

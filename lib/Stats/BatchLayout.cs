@@ -28,39 +28,32 @@ internal sealed class BatchLayout
     public int Count => CountedFlat.Length;
 
     /// <summary>
-    /// Runs of counted tokens j0 … j0+len-1 at positions p0 … p0+len-1: one per row for ordinary padding. Per-position
-    /// counts are added one run at a time, because a per-token scatter costs one kernel call per token on the CPU.
+    /// The counted tokens as rectangles of the [B, T] batch: rows Row … Row+Rows-1, columns Column … Column+Length-1, at
+    /// positions Position … Position+Length-1 in each of those rows. A rectangle's rows are back-to-back batch rows whose
+    /// counted tokens are one run of the same columns and positions (the rows of an unpadded batch, or of a padded one
+    /// with equal lengths, are one rectangle). Counts are added a rectangle at a time, read in place from the
+    /// activations: a per-token scatter costs one kernel call per token on the CPU, and a gather of the counted tokens
+    /// would copy every layer's activity.
     /// </summary>
-    public IEnumerable<(int Start, long Position, int Length)> Runs()
+    public IEnumerable<(int Row, int Column, long Position, int Length, int Rows)> Rectangles()
     {
+        (int Row, int Column, long Position, int Length, int Rows)? open = null;
         for (int start = 0, j = 1; j <= Count; j++)
         {
-            if (j < Count && CountedPositions[j] == CountedPositions[j - 1] + 1) continue;
-            yield return (start, CountedPositions[start], j - start);
-            start = j;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Runs"/>, with back-to-back runs of the same position and length (the rows of a batch that all start
-    /// at position 0 or 1 and have the same length) merged into one group of <c>Rows</c> runs: tokens Start …
-    /// Start + Rows·Length - 1 are Rows runs of Length tokens at positions Position …, one after another. Per-position
-    /// counts then take one summed addition per group instead of one per row.
-    /// </summary>
-    public IEnumerable<(int Start, long Position, int Length, int Rows)> RunGroups()
-    {
-        (int Start, long Position, int Length, int Rows)? group = null;
-        foreach (var (start, position, length) in Runs())
-        {
-            if (group is { } g && g.Position == position && g.Length == length && g.Start + g.Rows * g.Length == start)
-                group = g with { Rows = g.Rows + 1 };
+            if (j < Count && CountedFlat[j] == CountedFlat[j - 1] + 1 && CountedFlat[j] % Columns != 0 &&
+                CountedPositions[j] == CountedPositions[j - 1] + 1)
+                continue;   // the run goes on: same row, next column, next position
+            var (row, column, position, length) = ((int)(CountedFlat[start] / Columns), (int)(CountedFlat[start] % Columns), CountedPositions[start], j - start);
+            if (open is { } g && g.Row + g.Rows == row && g.Column == column && g.Position == position && g.Length == length)
+                open = g with { Rows = g.Rows + 1 };
             else
             {
-                if (group is { } done) yield return done;
-                group = (start, position, length, 1);
+                if (open is { } done) yield return done;
+                open = (row, column, position, length, 1);
             }
+            start = j;
         }
-        if (group is { } last) yield return last;
+        if (open is { } last) yield return last;
     }
 
     /// <summary>

@@ -39,13 +39,12 @@ public sealed class CountedBatch
 /// One batch's index tensors on the collector's device, uploaded once for all its layers rather than once per layer (a
 /// copy from host memory makes the host wait for the device): the counted tokens' rows of the flattened [B·T]
 /// activations, null where every token counts (8 bytes per counted token); and where the n-gram summaries live on the
-/// device, per tracked order, the key of the n-gram ending at each counted token, -1 where none does (8 bytes per
-/// counted token and order; <see cref="BatchLayout.Keys"/>).
+/// device, per tracked order, the batch's n-grams (<see cref="DeviceNgrams"/>, up to 12 bytes per counted token).
 /// </summary>
 internal sealed class DeviceBatch : IDisposable
 {
     public Tensor? Counted { get; }
-    public Tensor[] NgramKeys { get; }
+    public DeviceNgrams[] Ngrams { get; }
 
     public DeviceBatch(BatchLayout layout, IReadOnlyList<int> deviceOrders, Device device)
     {
@@ -53,12 +52,23 @@ internal sealed class DeviceBatch : IDisposable
         using var normal = inference_mode(false);   // read by updates inside and outside inference mode
         if (layout.Count < (long)layout.Batch * layout.Columns)
             Counted = tensor(layout.CountedFlat).to(device).DetachFromDisposeScope();
-        NgramKeys = deviceOrders.Select(n => tensor(layout.Keys[n - 1]).to(device).DetachFromDisposeScope()).ToArray();
+        Ngrams = deviceOrders.Select(n => new DeviceNgrams(tensor(layout.DistinctKeys[n - 1]).to(device).DetachFromDisposeScope(),
+                                                          tensor(layout.KeyRanks[n - 1]).to(device).DetachFromDisposeScope())).ToArray();
     }
 
     public void Dispose()
     {
         Counted?.Dispose();
-        foreach (var t in NgramKeys) t.Dispose();
+        foreach (var g in Ngrams) { g.Distinct.Dispose(); g.Ranks.Dispose(); }
     }
+}
+
+/// <summary>
+/// One n-gram order of a batch on the device: its distinct keys in increasing order ([R] int64), and for each counted
+/// token the index in them of the key of the n-gram ending there, -1 where none does ([N] int32).
+/// </summary>
+internal sealed record DeviceNgrams(Tensor Distinct, Tensor Ranks)
+{
+    /// <summary>R, the batch's distinct n-grams of this order.</summary>
+    public long Count => Distinct.shape[0];
 }

@@ -94,6 +94,31 @@ public class DeviceSketchTests
     }
 
     [Fact]
+    public void CutsAboveTheHistogram_AreSorted_AndEqualTheHostPath()
+    {
+        // Even neurons fire on nearly every token of a 3-token vocabulary: with K = 2 their third unigram has a count far
+        // above HistogramBins in each batch, so their cut is found by sorting; odd neurons fire rarely, and their cuts
+        // come from the histogram. Both kinds share every block.
+        int[] layers = [0];
+        const int ffn = 6, vocab = 3;
+        var rng = new Random(27);
+        var seqs = Enumerable.Range(0, 8).Select(_ =>
+        {
+            int len = rng.Next(90, 121);
+            var ids = Enumerable.Range(0, len).Select(_ => (long)rng.Next(vocab)).ToArray();
+            var acts = new[] { Enumerable.Range(0, len).Select(_ => Enumerable.Range(0, ffn)
+                .Select(f => rng.NextDouble() < (f % 2 == 0 ? 0.95 : 0.1) ? 1f : 0f).ToArray()).ToArray() };
+            return new Sequence(ids, acts);
+        }).ToList();
+        var options = new StatsOptions { SketchCapacity = 2 };
+        var host = Run(options, seqs, layers, ffn, 128, vocab, onDevice: false, batchSize: 4, leftPad: true);
+        var device = Run(options, seqs, layers, ffn, 128, vocab, onDevice: true, batchSize: 4, leftPad: true);
+        Assert.All([0, 2, 4], f => Assert.True(host.SketchError(0, f, 1) > 2 * DeviceSketches.HistogramBins));   // two batches, each cut above the bins
+        Assert.All([1, 3, 5], f => Assert.InRange(host.SketchError(0, f, 1), 1, 2 * DeviceSketches.HistogramBins - 1));
+        AssertEqual(host, device);
+    }
+
+    [Fact]
     public void LayerMajorUpdates_EqualBatchMajorOnTheHostPath()
     {
         int[] layers = [0, 1];

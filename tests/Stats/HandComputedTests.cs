@@ -107,6 +107,63 @@ public class HandComputedTests
     }
 
     [Fact]
+    public void Rectangles_GroupBackToBackRowsWithTheSameRun_AndSplitAtHolesAndEmptyRows()
+    {
+        long[][] mask =
+        [
+            [1, 1, 1, 1, 1],   // positions 0-4: counted at columns 1-4
+            [1, 1, 1, 1, 1],   // the same run: one rectangle with the row above
+            [0, 0, 0, 0, 1],   // only position 0: nothing counted
+            [1, 1, 1, 1, 1],   // the same run as rows 0-1, but not back to back with them
+            [0, 1, 1, 1, 1],   // positions 0-3 at columns 1-4: counted at columns 2-4
+            [1, 1, 0, 1, 1],   // a hole: position 1 at column 1, then positions 2-3 at columns 3-4
+        ];
+        var layout = BatchLayout.Build(new long[30], mask.SelectMany(r => r).ToArray(), 6, 5, includeFirst: false, maxLength: 5, vocabSize: 10);
+        Assert.Equal([(0, 1, 1L, 4, 2), (3, 1, 1L, 4, 1), (4, 2, 1L, 3, 1), (5, 1, 1L, 1, 1), (5, 3, 2L, 2, 1)], layout.Rectangles());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CountsOfRandomMasksWithHolesAndEmptyRows_EqualATokenByTokenCount(bool includeFirst)
+    {
+        const int B = 7, T = 300, F = 5, Batches = 3;   // T > 255: the byte sums are taken in blocks
+        var rng = new Random(31);
+        var active = new long[F];
+        var byPosition = new long[T, F];
+        using var positions = new NeuronStatsCollector(new StatsOptions { IncludeFirstPosition = includeFirst, NgramOrders = [] }, [0], F, T, 10);
+        using var plain = new NeuronStatsCollector(new StatsOptions { IncludeFirstPosition = includeFirst, NgramOrders = [], TrackPositions = false }, [0], F, T, 10);
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            var mask = new long[B, T];
+            var acts = new float[B, T, F];
+            for (int b = 0; b < B; b++)
+            {
+                int kind = rng.Next(4);   // unpadded, left-padded, holes, or (rarely) empty
+                int pad = kind == 1 ? rng.Next(T) : 0;
+                for (int t = 0; t < T; t++) mask[b, t] = kind == 3 ? 0 : kind == 2 ? (rng.NextDouble() < 0.8 ? 1 : 0) : t >= pad ? 1 : 0;
+                for (int t = 0, pos = -1; t < T; t++)
+                {
+                    for (int f = 0; f < F; f++) acts[b, t, f] = rng.NextDouble() < 0.4 ? 1f : 0f;
+                    if (mask[b, t] == 0) continue;
+                    if (++pos == 0 && !includeFirst) continue;
+                    for (int f = 0; f < F; f++) if (acts[b, t, f] > 0) { active[f]++; byPosition[pos, f]++; }
+                }
+            }
+            using var scope = NewDisposeScope();
+            foreach (var c in new[] { positions, plain })
+            {
+                c.BeginBatch(zeros(B, T, ScalarType.Int64), tensor(mask));
+                c.Update(0, tensor(acts));
+            }
+        }
+        var withPositions = positions.Result();
+        Assert.Equal(active, withPositions.ActiveCounts(0).ToArray());
+        Assert.Equal(active, plain.Result().ActiveCounts(0).ToArray());
+        Assert.Equal(byPosition.Cast<long>().Select(x => (int)x), withPositions.PositionActiveCounts(0).ToArray());
+    }
+
+    [Fact]
     public void NgramKey_PacksOldestTokenHighest()
     {
         Assert.Equal((2L << 34) | (5L << 17) | 7L, Pack(2, 5, 7));
