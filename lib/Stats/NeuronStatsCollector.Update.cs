@@ -70,7 +70,7 @@ public sealed partial class NeuronStatsCollector
         }
         if (options.NgramOrders.Count == 0) return;
         var onDevice = batch.OnDevice ??= new DeviceBatch(b, deviceSketches.Length > 0 ? options.NgramOrders : [], device);
-        var active = mask.view(b.Batch * (long)b.Columns, ffnDim);   // [B·T, F]
+        var active = mask.reshape(b.Batch * (long)b.Columns, ffnDim);   // [B·T, F]: a copy only where the activations were not laid out row-major
         if (onDevice.Counted is { } counted)   // the n-gram summaries take the counted tokens only; full-length batches skip the gather
             active = active.index_select(0, counted);                 // [N, F]
         if (deviceSketches.Length > 0)

@@ -118,6 +118,27 @@ public class DeviceSketchTests
         AssertEqual(host, device);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TransposedActivations_CountAsTheirContiguousCopy(bool onDevice)
+    {
+        var ids = tensor(new long[,] { { 1, 2, 3, 1 }, { 2, 2, 3, 0 } });
+        var mask = tensor(new long[,] { { 1, 1, 1, 1 }, { 1, 1, 1, 0 } });
+        using var gen = new Generator(28);
+        var acts = rand([4, 2, 3], generator: gen).sub(0.5).relu().transpose(0, 1);   // [B, T, F] in [T, B, F] memory order
+        Assert.False(acts.is_contiguous());
+        using var c = Collector(new StatsOptions { SketchCapacity = 2 }, [0], 3, 8, 5, onDevice);
+        using var reference = Collector(new StatsOptions { SketchCapacity = 2 }, [0], 3, 8, 5, onDevice);
+        reference.BeginBatch(ids, mask);
+        reference.Update(0, acts.contiguous());
+        c.BeginBatch(ids, mask);
+        c.Update(0, acts);
+        var result = c.Result();
+        Assert.True(result.ActiveCounts(0).ToArray().Sum() > 0);
+        AssertEqual(reference.Result(), result);
+    }
+
     [Fact]
     public void LayerMajorUpdates_EqualBatchMajorOnTheHostPath()
     {
