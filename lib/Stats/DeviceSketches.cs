@@ -61,14 +61,14 @@ internal sealed class DeviceSketches : IDisposable
     /// stored slots (K per neuron) stay within <paramref name="stepEntries"/> (a neuron with more takes a step alone),
     /// which bounds the temporaries; neurons that never fire are skipped, as their rows get no new key. A block is also
     /// narrow enough for its codes to pack: w·(R + 1) ≤ 2^31 - 1 for (neuron, rank) pairs in int32, where R is the
-    /// batch's distinct n-grams of an order, and w &lt; 2^(63 - key bits) for (neuron, key) pairs and one past them in
-    /// int64 (4,095 neurons with trigrams; see <see cref="MergeBlock"/>).
+    /// batch's distinct n-grams of an order, and w ≤ 2^(63 - key bits) for (neuron, key) pairs in int64 (4,096 neurons
+    /// with trigrams; see <see cref="MergeBlock"/>).
     /// </summary>
     public static void UpdateLayer(DeviceSketches[] sketches, IReadOnlyList<DeviceNgrams> ngrams, Tensor active, int rowBase, long stepEntries)
     {
         int neurons = (int)active.shape[1];
         long k = sketches[0].Capacity;
-        long widest = Math.Min((1L << (63 - sketches.Max(s => s.KeyBits))) - 1, int.MaxValue / (ngrams.Max(g => g.Count) + 1));
+        long widest = Math.Min(1L << (63 - sketches.Max(s => s.KeyBits)), int.MaxValue / (ngrams.Max(g => g.Count) + 1));
         int maxWidth = (int)Math.Min(int.MaxValue, widest);
         long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
         using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
@@ -126,7 +126,8 @@ internal sealed class DeviceSketches : IDisposable
             var spare = aRow.eq(c[w]);
             aCount = occurred!.masked_fill_(spare, Zero);
             aKey = ngrams.Distinct.index_select(0, pairs.remainder(c[r]).to(ScalarType.Int64));
-            aCode = aRow.mul(c[span]).add_(aKey, One).masked_fill_(spare, c[w * span]);   // (neuron, key) codes, increasing
+            // (neuron, key) codes, increasing: below w·2^KeyBits ≤ 2^63 (UpdateLayer), the spare entry's the largest int64.
+            aCode = aRow.clamp_max(c[w - 1]).mul_(c[span]).add_(aKey, One).masked_fill_(spare, c[long.MaxValue]);
             stage.MoveToOuter(pairs, aRow, aCount, aKey, aCode);
         }
 
@@ -174,7 +175,8 @@ internal sealed class DeviceSketches : IDisposable
             var aBefore = CountBefore(aLeft.gt(Zero));   // [A+1]: A's survivors before each index
             var bBefore = CountBefore(bLeft.gt(Zero));   // [w·K+1]
             var bCode = keyBlock.masked_fill(used.logical_not_(), c[span - 1]).add_(slotRow.mul(c[span]), One);
-            var aStart = searchsorted(aCode, arange(c[0], c[w + 1], c[1], ScalarType.Int64, device).mul_(c[span]));   // each row's first A index
+            var rowFirst = cat([arange(c[0], c[w], c[1], ScalarType.Int64, device).mul_(c[span]), full(1, long.MaxValue, ScalarType.Int64, device)]);
+            var aStart = searchsorted(aCode, rowFirst);   // [w+1]: each row's first A index
             var aSlot = aBefore.narrow(0, 0, aCode.shape[0]) - aBefore.index_select(0, aStart.index_select(0, aRow));
             aSlot.add_(bBefore.index_select(0, searchsorted(bCode, aCode)), One).sub_(bBefore.index_select(0, aRow.mul(c[k])));
             var bSlot = bBefore.narrow(0, 0, wk) - bBefore.index_select(0, slotRow.mul(c[k]));

@@ -78,6 +78,24 @@ public class DeviceSketchTests
         AssertEqual(host, device);
     }
 
+    [Fact]
+    public void LargestKeys_InABlockOf4096Neurons_EqualTheHostPath()
+    {
+        // The largest vocabulary a key holds: the trigram of three ids 131071 is 2^51 - 1, so neuron 4095's code for it
+        // is 2^63 - 1, the largest int64, which is also the code of a block's unused slots and of its spare entry.
+        int[] layers = [0];
+        const int ffn = 4096, vocab = NgramKey.MaxVocabSize;
+        var options = new StatsOptions { SketchCapacity = 2 };
+        var seqs = RandomSequences(seed: 29, count: 3, minLength: 5, maxLength: 7, vocab: 3, layers: 1, ffn: ffn, density: 0.6)
+            .Select(q => q with { Ids = q.Ids.Select(id => vocab - 1 - id).ToArray() }).ToList();   // ids 131069 … 131071
+        Array.Fill(seqs[0].Ids, vocab - 1);                               // and one sequence of 131071 only,
+        foreach (var token in seqs[0].Activations[0]) token[ffn - 1] = 1;   // on which the last neuron always fires
+        var host = Run(options, seqs, layers, ffn, 8, vocab, onDevice: false, batchSize: 3, leftPad: false);
+        var device = Run(options, seqs, layers, ffn, 8, vocab, onDevice: true, batchSize: 3, leftPad: false);
+        Assert.Contains(host.TopTriggers(0, ffn - 1, 3), t => t.Key == (1L << 51) - 1);
+        AssertEqual(host, device);
+    }
+
     [Theory]
     [InlineData(true, true)]
     [InlineData(false, false)]
