@@ -39,12 +39,12 @@ public sealed class CountedBatch
 /// One batch's index tensors on the collector's device, uploaded once for all its layers rather than once per layer (a
 /// copy from host memory makes the host wait for the device): the counted tokens' rows of the flattened [B·T]
 /// activations, null where every token counts (8 bytes per counted token); and where the n-gram summaries live on the
-/// device, per tracked order, the batch's n-grams (<see cref="DeviceNgrams"/>, up to 12 bytes per counted token).
+/// device, the batch's n-grams (<see cref="DeviceNgrams"/>, up to 12 bytes per counted token and order).
 /// </summary>
 internal sealed class DeviceBatch : IDisposable
 {
     public Tensor? Counted { get; }
-    public DeviceNgrams[] Ngrams { get; }
+    public DeviceNgrams? Ngrams { get; }
 
     public DeviceBatch(BatchLayout layout, IReadOnlyList<int> deviceOrders, Device device)
     {
@@ -52,23 +52,54 @@ internal sealed class DeviceBatch : IDisposable
         using var normal = inference_mode(false);   // read by updates inside and outside inference mode
         if (layout.Count < (long)layout.Batch * layout.Columns)
             Counted = tensor(layout.CountedFlat).to(device).DetachFromDisposeScope();
-        Ngrams = deviceOrders.Select(n => new DeviceNgrams(tensor(layout.DistinctKeys[n - 1]).to(device).DetachFromDisposeScope(),
-                                                          tensor(layout.KeyRanks[n - 1]).to(device).DetachFromDisposeScope())).ToArray();
+        if (deviceOrders.Count > 0) Ngrams = new DeviceNgrams(layout, deviceOrders, device);
     }
 
     public void Dispose()
     {
         Counted?.Dispose();
-        foreach (var g in Ngrams) { g.Distinct.Dispose(); g.Ranks.Dispose(); }
+        Ngrams?.Dispose();
     }
 }
 
 /// <summary>
-/// One n-gram order of a batch on the device: its distinct keys in increasing order ([R] int64), and for each counted
-/// token the index in them of the key of the n-gram ending there, -1 where none does ([N] int32).
+/// A batch's n-grams as the device summaries read them (<see cref="DeviceSketches.UpdateLayer"/>), for the tracked
+/// orders that have at least one n-gram in the batch (<see cref="Live"/>).
 /// </summary>
-internal sealed record DeviceNgrams(Tensor Distinct, Tensor Ranks)
+internal sealed class DeviceNgrams : IDisposable
 {
-    /// <summary>R, the batch's distinct n-grams of this order.</summary>
-    public long Count => Distinct.shape[0];
+    /// <summary>Bits above which a key carries its order's index in <see cref="Keys"/>: every key is below 2^51.</summary>
+    public const int TagBits = 3 * NgramKey.BitsPerToken;
+
+    /// <summary>Indices, in the collector's tracked orders, of those with at least one n-gram in the batch.</summary>
+    public int[] Live { get; }
+    /// <summary>Per live order, [N] int32: the rank of the key of the n-gram ending at each counted token among that order's distinct keys, -1 where none does.</summary>
+    public Tensor[] Ranks { get; }
+    /// <summary>[Σ R] int64: each live order's distinct keys in increasing order, order after order, the i-th tagged i·2^TagBits + key, so all increase.</summary>
+    public Tensor Keys { get; }
+    /// <summary>[live] int64: where each live order's keys start in <see cref="Keys"/>.</summary>
+    public Tensor Offsets { get; }
+    /// <summary>R: the most distinct n-grams of one live order.</summary>
+    public long MaxCount { get; }
+
+    public DeviceNgrams(BatchLayout layout, IReadOnlyList<int> orders, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var distinct = orders.Select(n => layout.DistinctKeys[n - 1]).ToArray();
+        Live = Enumerable.Range(0, orders.Count).Where(i => distinct[i].Length > 0).ToArray();
+        MaxCount = Live.Length == 0 ? 0 : Live.Max(i => (long)distinct[i].Length);
+        var tagged = Live.SelectMany((i, tag) => distinct[i].Select(key => ((long)tag << TagBits) + key)).ToArray();
+        var offsets = Live.Select(i => (long)distinct[i].Length).Prepend(0L).SkipLast(1).ToArray();
+        for (int i = 1; i < offsets.Length; i++) offsets[i] += offsets[i - 1];
+        Keys = tensor(tagged).to(device).DetachFromDisposeScope();
+        Offsets = tensor(offsets).to(device).DetachFromDisposeScope();
+        Ranks = Live.Select(i => tensor(layout.KeyRanks[orders[i] - 1]).to(device).DetachFromDisposeScope()).ToArray();
+    }
+
+    public void Dispose()
+    {
+        Keys.Dispose();
+        Offsets.Dispose();
+        foreach (var t in Ranks) t.Dispose();
+    }
 }

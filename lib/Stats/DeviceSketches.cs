@@ -9,25 +9,26 @@ namespace OptNeurons.Stats;
 /// The Misra–Gries summaries of one n-gram order (<see cref="NgramSketch"/>'s layout and merge rule, byte for byte) as
 /// tensors on the collector's device: keys [R, K] int64 (-1 unused), counts [R, K] int32 (0 unused), errors [R] int64,
 /// R = layers · F. They are updated with tensor operations, so a GPU collector never copies an activity mask to the
-/// host. Per block of neurons and order, the work is one sort of the batch's (neuron, n-gram) pairs as int32 codes;
-/// the stored entries, already in key order, are matched to them by binary search, and each row's cut is read from a
-/// histogram of its counts. A step waits for the device only where a result's size depends on the data (per block, its
-/// active pairs; per order, its distinct pairs and the rows whose cut needs a sort).
+/// host. Per block of neurons, for all orders at once, the work is one sort of the batch's (order, neuron, n-gram)
+/// pairs as int32 codes; the stored entries, already in key order, are matched to them by binary search, and each
+/// row's cut is read from a histogram of its counts. A step waits for the device only where a result's size depends
+/// on the data: its active pairs, its distinct pairs, and the rows whose cut needs a sort.
 /// Memory: 12·K + 8 bytes per row on the device (the host sketch's lengths are recovered from the counts), plus an
 /// update's temporaries (<see cref="StepBytesPerEntry"/>).
 /// </summary>
 internal sealed class DeviceSketches : IDisposable
 {
     /// <summary>
-    /// Default bound on the entries one step of <see cref="UpdateLayer"/> handles: active (token, neuron) pairs plus
-    /// K stored slots per neuron of its block.
+    /// Default bound on the entries one step of <see cref="UpdateLayer"/> handles: per order, active (token, neuron)
+    /// pairs plus K stored slots per neuron of its block. An OPT-1.3b-wide layer (8,192 neurons) at 5 % activity over
+    /// 8,192 tokens takes two steps with three orders.
     /// </summary>
-    public const long DefaultStepEntries = 1L << 22;
+    public const long DefaultStepEntries = 1L << 23;
 
     /// <summary>
     /// Estimate of the device bytes one step takes per entry (see <see cref="DefaultStepEntries"/>): counted from the
     /// tensors alive at a step's peak (the last stage of <see cref="MergeBlock"/>), about 120 bytes per active pair and
-    /// 80 per stored slot, with a margin for the sort's workspace and the allocator. 2^22 entries: about 0.8 GB.
+    /// 80 per stored slot, with a margin for the sort's workspace and the allocator. 2^23 entries: about 1.7 GB.
     /// </summary>
     public const long StepBytesPerEntry = 200;
 
@@ -37,14 +38,11 @@ internal sealed class DeviceSketches : IDisposable
 
     public int Rows { get; }
     public int Capacity { get; }
-    /// <summary>Bits of this order's packed keys (<see cref="NgramKey"/>): every key is below 2^KeyBits.</summary>
-    public int KeyBits { get; }
 
-    public DeviceSketches(int rows, int capacity, int order, Device device)
+    public DeviceSketches(int rows, int capacity, Device device)
     {
         NgramSketch.CheckSize(rows, capacity);
-        if (order is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(order), order, "n-gram orders are 1, 2 or 3.");
-        (Rows, Capacity, KeyBits) = (rows, capacity, order * NgramKey.BitsPerToken);
+        (Rows, Capacity) = (rows, capacity);
         // Like the collector's other accumulators: normal tensors that outlive every caller's dispose scope.
         using (inference_mode(false))
         {
@@ -55,28 +53,30 @@ internal sealed class DeviceSketches : IDisposable
     }
 
     /// <summary>
-    /// Adds one layer's activity in one batch to every order's summaries: <paramref name="active"/> is the [N, F] bool
-    /// mask of the batch's counted tokens, <paramref name="ngrams"/>[o] the batch's n-grams of order o on the device,
-    /// <paramref name="rowBase"/> the row of the layer's neuron 0. Neurons are taken in blocks whose active pairs plus
-    /// stored slots (K per neuron) stay within <paramref name="stepEntries"/> (a neuron with more takes a step alone),
-    /// which bounds the temporaries; neurons that never fire are skipped, as their rows get no new key. A block is also
-    /// narrow enough for its codes to pack: w·(R + 1) ≤ 2^31 - 1 for (neuron, rank) pairs in int32, where R is the
-    /// batch's distinct n-grams of an order, and w ≤ 2^(63 - key bits) for (neuron, key) pairs in int64 (4,096 neurons
-    /// with trigrams; see <see cref="MergeBlock"/>).
+    /// Adds one layer's activity in one batch to every order's summaries (<paramref name="sketches"/>, one per tracked
+    /// order): <paramref name="active"/> is the [N, F] bool mask of the batch's counted tokens, <paramref name="ngrams"/>
+    /// the batch's n-grams, <paramref name="rowBase"/> the row of the layer's neuron 0. All orders are updated together,
+    /// so the number of tensor operations does not grow with them. Neurons are taken in blocks whose active pairs plus
+    /// stored slots (K per neuron), over all orders, stay within <paramref name="stepEntries"/> (a neuron with more
+    /// takes a step alone), which bounds the temporaries; neurons that never fire are skipped, as their rows get no
+    /// new key. A block is also narrow enough for its (order, neuron, n-gram) codes to fit in int32.
     /// </summary>
-    public static void UpdateLayer(DeviceSketches[] sketches, IReadOnlyList<DeviceNgrams> ngrams, Tensor active, int rowBase, long stepEntries)
+    public static void UpdateLayer(DeviceSketches[] sketches, DeviceNgrams ngrams, Tensor active, int rowBase, long stepEntries)
     {
-        int neurons = (int)active.shape[1];
-        long k = sketches[0].Capacity;
-        long widest = Math.Min(1L << (63 - sketches.Max(s => s.KeyBits)), int.MaxValue / (ngrams.Max(g => g.Count) + 1));
-        int maxWidth = (int)Math.Min(int.MaxValue, widest);
+        if (ngrams.Live.Length == 0) return;   // rows too short for any tracked order: no key to add
+        int neurons = (int)active.shape[1], orders = ngrams.Live.Length;
+        long k = sketches[0].Capacity, perRank = (long)orders * (ngrams.MaxCount + 1);
+        if (perRank > int.MaxValue)
+            throw new InvalidOperationException($"A batch with {ngrams.MaxCount:N0} distinct n-grams of one order is too many for the summaries' int32 codes; use smaller batches.");
+        int maxWidth = (int)(int.MaxValue / perRank);
         long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
         using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
         for (int f0 = 0; f0 < neurons;)
         {
             if (fired[f0] == 0) { f0++; continue; }
             int f1 = f0 + 1;
-            for (long size = fired[f0] + k; f1 < neurons && f1 - f0 < maxWidth && size + fired[f1] + k <= stepEntries; f1++) size += fired[f1] + k;
+            for (long size = orders * (fired[f0] + k); f1 < neurons && f1 - f0 < maxWidth && size + orders * (fired[f1] + k) <= stepEntries; f1++)
+                size += orders * (fired[f1] + k);
             using var scope = NewDisposeScope();
             using var c = new ScalarScope();   // every Scalar held until the step ends (see Scalars)
             int w = f1 - f0;
@@ -84,9 +84,7 @@ internal sealed class DeviceSketches : IDisposable
             var events = active.narrow(1, f0, w).reshape(-1).nonzero().squeeze(1);
             var token = events.div(c[w], RoundingMode.floor);
             var neuron = events.remainder(c[w]).to(ScalarType.Int32);
-            for (int o = 0; o < sketches.Length; o++)
-                if (ngrams[o].Count > 0)   // a batch of rows too short for this order adds no key to it
-                    sketches[o].MergeBlock(rowBase + f0, w, token, neuron, ngrams[o]);
+            MergeBlock(sketches, ngrams, rowBase + f0, w, token, neuron);
             f0 = f1;
         }
     }
@@ -95,55 +93,74 @@ internal sealed class DeviceSketches : IDisposable
     internal const int HistogramBins = 64;
 
     /// <summary>
-    /// <see cref="NgramSketch.Merge"/> for rows row0 … row0+w-1 at once. Event i is neuron row0 + neuron[i] active at
-    /// counted token token[i]. Every row of the block is rewritten; a row with no new key is rewritten as it was. The
-    /// only sorts are of the events' int32 codes and, where a row's cut passes <see cref="HistogramBins"/>, of that
-    /// row's entries; the host waits for the device twice (the number of distinct pairs, and whether any row's cut
-    /// passes that bound). Each stage's temporaries die at its end, and most operations work in place, which keeps the
-    /// peak within <see cref="StepBytesPerEntry"/>.
+    /// <see cref="NgramSketch.Merge"/> for rows row0 … row0+w-1 of every order with n-grams in the batch, at once: the
+    /// block's rows are those orders' rows one after another, row i·w + f being neuron row0 + f of the i-th (see
+    /// <see cref="DeviceNgrams.Live"/>). Event j is neuron row0 + neuron[j] active at counted token token[j]. Every row
+    /// is rewritten; a row with no new key is rewritten as it was. Keys are compared through their rank among the
+    /// batch's distinct n-grams of their order. The only sorts are of the events' int32 codes and, where a row's cut
+    /// passes <see cref="HistogramBins"/>, of that row's entries; the host waits for the device twice (the number of
+    /// distinct pairs, and whether any row's cut passes that bound). Each stage's temporaries die at its end, and most
+    /// operations work in place, which keeps the peak within <see cref="StepBytesPerEntry"/>.
     /// </summary>
-    void MergeBlock(int row0, int w, Tensor token, Tensor neuron, DeviceNgrams ngrams)
+    static void MergeBlock(DeviceSketches[] sketches, DeviceNgrams ngrams, int row0, int w, Tensor token, Tensor neuron)
     {
         using var scope = NewDisposeScope();
         using var c = new ScalarScope();   // every Scalar held until the merge ends (see Scalars)
-        long k = Capacity, r = ngrams.Count, span = 1L << KeyBits, wk = w * k;
-        var device = keys.device;
-        var keyBlock = keys.narrow(0, row0, w).view(-1);       // [w·K]
-        var countBlock = counts.narrow(0, row0, w).view(-1);   // [w·K]
-        var slotRow = arange(c[0], c[w], c[1], ScalarType.Int64, device).unsqueeze(1).expand(w, k).reshape(-1);   // the row of each slot
+        var live = ngrams.Live.Select(o => sketches[o]).ToArray();
+        int orders = live.Length;
+        long k = live[0].Capacity, r = ngrams.MaxCount, rows = orders * (long)w, slots = rows * k;
+        long between = 2 * r + 2;   // per row in the (row, key) codes of stage 4
+        var device = token.device;
+        var keyBlock = cat(live.Select(s => s.keys.narrow(0, row0, w).view(-1)).ToArray());   // [rows·K]: copies
+        var countBlock = cat(live.Select(s => s.counts.narrow(0, row0, w).view(-1)).ToArray());
+        var slotRow = arange(c[0], c[rows], c[1], ScalarType.Int64, device).unsqueeze(1).expand(rows, k).reshape(-1);   // the row of each slot
 
-        // 1. The batch's entries (list A): distinct (neuron f, key rank) pairs as codes f·R + rank, in increasing order,
-        // so in (neuron, key) order (ranks order like keys), with how often each occurred. Tokens that end no n-gram of
-        // this order get code w·R, past every pair: its entry is given count 0, so it neither counts nor survives, and
-        // sits in row w, a spare row of every per-row table below.
-        Tensor pairs, aRow, aCount, aKey, aCode;
+        // 1. The batch's entries (list A): distinct (row, key rank) pairs as codes row·R + rank, R the most distinct
+        // n-grams of an order, in increasing order, so in (row, key) order (ranks order like keys), with how often each
+        // occurred. Tokens that end no n-gram of an order get code rows·R, past every pair: its entry is given count 0,
+        // so it neither counts nor survives, and sits in row `rows`, a spare row of every per-row table below.
+        Tensor pairs, aRow, aRank, aCount, aKey;
         using (var stage = NewDisposeScope())
         {
-            var rank = ngrams.Ranks.index_select(0, token);
-            var code = neuron.mul(c[r]).add_(rank, One).masked_fill_(rank.lt(Zero), c[w * r]);
-            (pairs, _, var occurred) = code.unique(sorted: true, return_counts: true);
-            aRow = pairs.div(c[r], RoundingMode.floor).to(ScalarType.Int64);   // 0 … w
-            var spare = aRow.eq(c[w]);
+            var codes = new Tensor[orders];
+            for (int i = 0; i < orders; i++)
+            {
+                var rank = ngrams.Ranks[i].index_select(0, token);
+                codes[i] = neuron.add(c[i * (long)w]).mul_(c[r]).add_(rank, One).masked_fill_(rank.lt(Zero), c[rows * r]);
+            }
+            (pairs, _, var occurred) = (orders == 1 ? codes[0] : cat(codes)).unique(sorted: true, return_counts: true);
+            aRow = pairs.div(c[r], RoundingMode.floor).to(ScalarType.Int64);   // 0 … rows
+            aRank = pairs.remainder(c[r]).to(ScalarType.Int64);
+            var spare = aRow.eq(c[rows]);
             aCount = occurred!.masked_fill_(spare, Zero);
-            aKey = ngrams.Distinct.index_select(0, pairs.remainder(c[r]).to(ScalarType.Int64));
-            // (neuron, key) codes, increasing: below w·2^KeyBits ≤ 2^63 (UpdateLayer), the spare entry's the largest int64.
-            aCode = aRow.clamp_max(c[w - 1]).mul_(c[span]).add_(aKey, One).masked_fill_(spare, c[long.MaxValue]);
-            stage.MoveToOuter(pairs, aRow, aCount, aKey, aCode);
+            var order = aRow.div(c[w], RoundingMode.floor).clamp_max_(c[orders - 1]);
+            aKey = ngrams.Keys.index_select(0, ngrams.Offsets.index_select(0, order).add_(aRank, One))
+                .sub_(order.mul_(c[1L << DeviceNgrams.TagBits]));   // the order's tag taken off
+            stage.MoveToOuter(pairs, aRow, aRank, aCount, aKey);
         }
 
-        // 2. A stored entry whose key the batch has for the same neuron joins that entry's count and leaves its slot. The
-        // others stay (list B: the slots in order, so keys increase within each row; count 0 where unused or left).
+        // 2. A stored entry whose key the batch has for the same neuron and order joins that entry's count and leaves its
+        // slot. The others stay (list B: the slots in order, so keys increase within each row; count 0 where unused or
+        // left). Where a stored key falls among the batch's keys of its order, `place`, orders it against list A.
         var storedCount = countBlock.to(ScalarType.Int64);
         var used = storedCount.gt(Zero);
+        Tensor place;
         using (var stage = NewDisposeScope())
         {
-            var rankOf = searchsorted(ngrams.Distinct, keyBlock).clamp_max_(c[r - 1]);
-            var joins = ngrams.Distinct.index_select(0, rankOf).eq(keyBlock).logical_and_(used);
-            var storedPair = slotRow.mul(c[r]).add_(rankOf, One).to(ScalarType.Int32);
+            var slotOrder = slotRow.div(c[w], RoundingMode.floor);
+            var tagged = slotOrder.mul(c[1L << DeviceNgrams.TagBits]).add_(keyBlock, One);
+            var at = searchsorted(ngrams.Keys, tagged);   // the tagged keys below it, all orders
+            var joins = ngrams.Keys.index_select(0, at.clamp_max(c[ngrams.Keys.shape[0] - 1])).eq(tagged).logical_and_(used);
+            var below = at.sub_(ngrams.Offsets.index_select(0, slotOrder));   // its order's batch keys below it
+            var storedPair = slotRow.mul(c[r]).add_(below, One).to(ScalarType.Int32);
             var match = searchsorted(pairs, storedPair).clamp_max_(c[pairs.shape[0] - 1]);
+            var inBatch = joins.clone();
             joins.logical_and_(pairs.index_select(0, match).eq(storedPair));
             aCount.index_add_(0, match, storedCount.masked_fill(joins.logical_not(), Zero), One);
             storedCount.masked_fill_(joins, Zero);
+            // 2·(keys below) + 1 if the key is one of the batch's; unused slots last in their row.
+            place = below.mul_(c[2]).add_(inBatch.to(ScalarType.Int64), One).masked_fill_(used.logical_not(), c[between - 1]);
+            stage.MoveToOuter(place);
         }
         var bCount = storedCount;
 
@@ -154,43 +171,48 @@ internal sealed class DeviceSketches : IDisposable
         using (var stage = NewDisposeScope())
         {
             long bins = HistogramBins + 1;
-            var histogram = zeros((w + 1) * bins, ScalarType.Int64, device);
+            var histogram = zeros((rows + 1) * bins, ScalarType.Int64, device);
             histogram.index_add_(0, aCount.clamp_max(c[HistogramBins]).add_(aRow.mul(c[bins]), One), ones_like(aRow), One);
             histogram.index_add_(0, bCount.clamp_max(c[HistogramBins]).add_(slotRow.mul(c[bins]), One), ones_like(slotRow), One);
-            var reaching = histogram.view(w + 1, bins).narrow(1, 1, HistogramBins).flip(1).cumsum(1).flip(1);   // entries ≥ 1, ≥ 2, …
+            var reaching = histogram.view(rows + 1, bins).narrow(1, 1, HistogramBins).flip(1).cumsum(1).flip(1);   // entries ≥ 1, ≥ 2, …
             cut = reaching.gt(c[k]).sum(1, type: ScalarType.Int64);
             var high = cut.eq(c[HistogramBins]).nonzero().squeeze(1);
-            if (high.shape[0] > 0) cut.index_copy_(0, high, ExactCuts(high, w, aRow, aCount, bCount, c));
+            if (high.shape[0] > 0) cut.index_copy_(0, high, ExactCuts(high, rows, k, aRow, aCount, bCount, c));
             stage.MoveToOuter(cut);
         }
 
         // 4. What stays positive after the cut (at most K per row) fills the row's first slots in key order: an entry's
         // slot is the number of its row's survivors before it in its own list plus those of the other list with a
-        // smaller key. Codes (row, key) increase over both lists, unused slots taking their row's largest code.
+        // smaller key. Codes row·(2R + 2) + place increase along both lists: a batch key of rank q has place 2q + 1, and
+        // a stored key that is not one of the batch's, with q batch keys below it, 2q, so the two lists interleave in
+        // key order.
         var aLeft = aCount.sub_(cut.index_select(0, aRow));
         var bLeft = bCount.sub_(cut.index_select(0, slotRow));
         Tensor target;
         using (var stage = NewDisposeScope())
         {
             var aBefore = CountBefore(aLeft.gt(Zero));   // [A+1]: A's survivors before each index
-            var bBefore = CountBefore(bLeft.gt(Zero));   // [w·K+1]
-            var bCode = keyBlock.masked_fill(used.logical_not_(), c[span - 1]).add_(slotRow.mul(c[span]), One);
-            var rowFirst = cat([arange(c[0], c[w], c[1], ScalarType.Int64, device).mul_(c[span]), full(1, long.MaxValue, ScalarType.Int64, device)]);
-            var aStart = searchsorted(aCode, rowFirst);   // [w+1]: each row's first A index
+            var bBefore = CountBefore(bLeft.gt(Zero));   // [rows·K+1]
+            var aCode = aRow.mul(c[between]).add_(aRank.mul_(c[2]).add_(c[1], One), One);   // the spare's: rows·(2R + 2) + 1
+            var bCode = slotRow.mul(c[between]).add_(place, One);
+            var aStart = searchsorted(aCode, arange(c[0], c[rows + 1], c[1], ScalarType.Int64, device).mul_(c[between]));   // each row's first A index
             var aSlot = aBefore.narrow(0, 0, aCode.shape[0]) - aBefore.index_select(0, aStart.index_select(0, aRow));
             aSlot.add_(bBefore.index_select(0, searchsorted(bCode, aCode)), One).sub_(bBefore.index_select(0, aRow.mul(c[k])));
-            var bSlot = bBefore.narrow(0, 0, wk) - bBefore.index_select(0, slotRow.mul(c[k]));
+            var bSlot = bBefore.narrow(0, 0, slots) - bBefore.index_select(0, slotRow.mul(c[k]));
             bSlot.add_(aBefore.index_select(0, searchsorted(aCode, bCode)), One).sub_(aBefore.index_select(0, aStart.index_select(0, slotRow)));
             // Survivors to their slots, the rest to one slot past the block's, dropped.
-            target = cat([aSlot.add_(aRow.mul(c[k]), One).masked_fill_(aLeft.le(Zero), c[wk]),
-                          bSlot.add_(slotRow.mul(c[k]), One).masked_fill_(bLeft.le(Zero), c[wk])]);
+            target = cat([aSlot.add_(aRow.mul(c[k]), One).masked_fill_(aLeft.le(Zero), c[slots]),
+                          bSlot.add_(slotRow.mul(c[k]), One).masked_fill_(bLeft.le(Zero), c[slots])]);
             stage.MoveToOuter(target);
         }
-        var newKeys = full(wk + 1, -1L, ScalarType.Int64, device).index_copy_(0, target, cat([aKey, keyBlock]));
-        var newCounts = zeros(wk + 1, ScalarType.Int64, device).index_copy_(0, target, cat([aLeft, bLeft]));
-        keyBlock.copy_(newKeys.narrow(0, 0, wk));
-        countBlock.copy_(newCounts.narrow(0, 0, wk));
-        errors.narrow(0, row0, w).add_(cut.narrow(0, 0, w), One);
+        var newKeys = full(slots + 1, -1L, ScalarType.Int64, device).index_copy_(0, target, cat([aKey, keyBlock]));
+        var newCounts = zeros(slots + 1, ScalarType.Int64, device).index_copy_(0, target, cat([aLeft, bLeft]));
+        for (int i = 0; i < orders; i++)
+        {
+            live[i].keys.narrow(0, row0, w).view(-1).copy_(newKeys.narrow(0, i * w * k, w * k));
+            live[i].counts.narrow(0, row0, w).view(-1).copy_(newCounts.narrow(0, i * w * k, w * k));
+            live[i].errors.narrow(0, row0, w).add_(cut.narrow(0, i * (long)w, w), One);
+        }
     }
 
     /// <summary>
@@ -198,16 +220,16 @@ internal sealed class DeviceSketches : IDisposable
     /// of those rows' entries by (row, count descending). Counts are below 2^31, so r·2^31 + (2^31 - 1 - count) &lt; 2^62
     /// orders that way, and the count is read back from the sorted code.
     /// </summary>
-    Tensor ExactCuts(Tensor high, int w, Tensor aRow, Tensor aCount, Tensor bCount, ScalarScope c)
+    static Tensor ExactCuts(Tensor high, long rows, long k, Tensor aRow, Tensor aCount, Tensor bCount, ScalarScope c)
     {
-        long h = high.shape[0], k = Capacity;
+        long h = high.shape[0];
         var device = high.device;
         var local = arange(c[0], c[h], c[1], ScalarType.Int64, device);
-        var indexOf = full(w + 1, -1L, ScalarType.Int64, device).index_copy_(0, high, local);   // row → its index in high, or -1
+        var indexOf = full(rows + 1, -1L, ScalarType.Int64, device).index_copy_(0, high, local);   // row → its index in high, or -1
         var aLocal = indexOf.index_select(0, aRow);
         var picked = aLocal.ge(Zero).nonzero().squeeze(1);
         var entryRow = cat([aLocal.index_select(0, picked), local.unsqueeze(1).expand(h, k).reshape(-1)]);
-        var entryCount = cat([aCount.index_select(0, picked), bCount.view(w, k).index_select(0, high).reshape(-1)]);
+        var entryCount = cat([aCount.index_select(0, picked), bCount.view(rows, k).index_select(0, high).reshape(-1)]);
         var byCount = entryRow.mul(c[CountLimit]).sub(entryCount).add(c[CountLimit - 1], One).sort().Values;
         var m = Occurrences(entryRow, h);
         var kthReversed = byCount.remainder(c[CountLimit]).index_select(0, (m.cumsum(0) - m).add(c[k], One));

@@ -76,7 +76,7 @@ public sealed partial class NeuronStatsCollector
         if (deviceSketches.Length > 0)
         {
             // The summaries are updated where the mask is, from the batch's n-grams uploaded by its first layer.
-            DeviceSketches.UpdateLayer(deviceSketches, onDevice.Ngrams, active, li * ffnDim, sketchStep);
+            DeviceSketches.UpdateLayer(deviceSketches, onDevice.Ngrams!, active, li * ffnDim, sketchStep);
             return;
         }
         // Otherwise the one device→host copy per layer and batch (none on the CPU), one byte per (token, neuron),

@@ -16,8 +16,8 @@ namespace OptNeurons.Stats;
 /// count (8 bytes); n-gram summaries 12·K + 12 bytes per order (K = 128, n = 1, 2, 3: 4,644 bytes), in device memory on
 /// a CUDA device (updated there with tensor operations, see <see cref="DeviceSketches"/>) and in host memory on the CPU.
 /// Per batch and layer, about 3 device bytes per (counted token, neuron) of transient masks, plus on the CPU 1 host byte
-/// for the summaries' copy, or on a CUDA device the summary update's temporaries (about 0.8 GB at most: steps of at most
-/// 2^22 active (token, neuron) pairs and stored entries, about 200 bytes each). Exact n-gram occurrence tables grow with
+/// for the summaries' copy, or on a CUDA device the summary update's temporaries (about 1.7 GB at most: steps of at most
+/// 2^23 active (token, neuron) pairs and stored entries over all orders, about 200 bytes each). Exact n-gram occurrence tables grow with
 /// the distinct n-grams seen (about 40 host bytes each). Not thread-safe: one forward pass at a time.
 /// </summary>
 public sealed partial class NeuronStatsCollector : IDisposable
@@ -98,7 +98,7 @@ public sealed partial class NeuronStatsCollector : IDisposable
         try
         {
             for (int o = 0; onDevice && o < this.options.NgramOrders.Count; o++)
-                onDeviceSketches.Add(new DeviceSketches(L * ffnDim, this.options.SketchCapacity, this.options.NgramOrders[o], this.device));
+                onDeviceSketches.Add(new DeviceSketches(L * ffnDim, this.options.SketchCapacity, this.device));
         }
         catch
         {

@@ -66,8 +66,8 @@ public class DeviceSketchTests
     [Fact]
     public void LayersWiderThan4096_WithFullWidthTrigramKeys_EqualTheHostPath()
     {
-        // OPT's vocabulary makes trigram keys up to 50 bits long: a (neuron, key) pair fits one int64 only for the first
-        // 4,096 neurons of a block, so wider layers must be split however few entries they hold.
+        // OPT's vocabulary makes trigram keys up to 50 bits long, and a block holds all three orders of 4,100 neurons:
+        // its codes compare keys through their ranks in the batch, never as (neuron, key) pairs packed in one int64.
         int[] layers = [0];
         const int ffn = 4100, vocab = 50272;
         var options = new StatsOptions { SketchCapacity = 2 };
@@ -81,8 +81,8 @@ public class DeviceSketchTests
     [Fact]
     public void LargestKeys_InABlockOf4096Neurons_EqualTheHostPath()
     {
-        // The largest vocabulary a key holds: the trigram of three ids 131071 is 2^51 - 1, so neuron 4095's code for it
-        // is 2^63 - 1, the largest int64, which is also the code of a block's unused slots and of its spare entry.
+        // The largest vocabulary a key holds: the trigram of three ids 131071 is 2^51 - 1, the largest key, in the last
+        // order's range of the batch's tagged keys.
         int[] layers = [0];
         const int ffn = 4096, vocab = NgramKey.MaxVocabSize;
         var options = new StatsOptions { SketchCapacity = 2 };
