@@ -59,7 +59,8 @@ internal sealed class DeviceSketches : IDisposable
     /// so the number of tensor operations does not grow with them. Neurons are taken in blocks whose active pairs plus
     /// stored slots (K per neuron), over all orders, stay within <paramref name="stepEntries"/> (a neuron with more
     /// takes a step alone), which bounds the temporaries; neurons that never fire are skipped, as their rows get no
-    /// new key. A block is also narrow enough for its (order, neuron, n-gram) codes to fit in int32.
+    /// new key. A block is also narrow enough for its (order, neuron, n-gram) codes to fit in int32, and for its
+    /// tokens × neurons to stay below 2^31.
     /// </summary>
     public static void UpdateLayer(DeviceSketches[] sketches, DeviceNgrams ngrams, Tensor active, int rowBase, long stepEntries)
     {
@@ -68,7 +69,9 @@ internal sealed class DeviceSketches : IDisposable
         long k = sketches[0].Capacity, perRank = (long)orders * (ngrams.MaxCount + 1);
         if (perRank > int.MaxValue)
             throw new InvalidOperationException($"A batch with {ngrams.MaxCount:N0} distinct n-grams of one order is too many for the summaries' int32 codes; use smaller batches.");
-        int maxWidth = (int)(int.MaxValue / perRank);
+        // Also fewer than 2^31 (token, neuron) cells per block, each step's nonzero input: below the size some CUDA builds
+        // of nonzero refuse, and a bound on the block's copy of the mask.
+        int maxWidth = (int)Math.Max(1, Math.Min(int.MaxValue / perRank, int.MaxValue / Math.Max(1, active.shape[0])));
         long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
         using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
         for (int f0 = 0; f0 < neurons;)
@@ -154,12 +157,11 @@ internal sealed class DeviceSketches : IDisposable
             var below = at.sub_(ngrams.Offsets.index_select(0, slotOrder));   // its order's batch keys below it
             var storedPair = slotRow.mul(c[r]).add_(below, One).to(ScalarType.Int32);
             var match = searchsorted(pairs, storedPair).clamp_max_(c[pairs.shape[0] - 1]);
-            var inBatch = joins.clone();
             joins.logical_and_(pairs.index_select(0, match).eq(storedPair));
             aCount.index_add_(0, match, storedCount.masked_fill(joins.logical_not(), Zero), One);
             storedCount.masked_fill_(joins, Zero);
-            // 2·(keys below) + 1 if the key is one of the batch's; unused slots last in their row.
-            place = below.mul_(c[2]).add_(inBatch.to(ScalarType.Int64), One).masked_fill_(used.logical_not(), c[between - 1]);
+            // Twice the batch keys below it; unused slots last in their row.
+            place = below.mul_(c[2]).masked_fill_(used.logical_not(), c[between - 1]);
             stage.MoveToOuter(place);
         }
         var bCount = storedCount;
@@ -183,9 +185,9 @@ internal sealed class DeviceSketches : IDisposable
 
         // 4. What stays positive after the cut (at most K per row) fills the row's first slots in key order: an entry's
         // slot is the number of its row's survivors before it in its own list plus those of the other list with a
-        // smaller key. Codes row·(2R + 2) + place increase along both lists: a batch key of rank q has place 2q + 1, and
-        // a stored key that is not one of the batch's, with q batch keys below it, 2q, so the two lists interleave in
-        // key order.
+        // smaller key. Codes row·(2R + 2) + place increase along both lists and order them against each other: a batch
+        // key of rank q has place 2q + 1, and a stored key with q batch keys below it 2q. (A stored key that is itself
+        // the batch key of rank q is in list B only if the row has no entry of rank q in list A.)
         var aLeft = aCount.sub_(cut.index_select(0, aRow));
         var bLeft = bCount.sub_(cut.index_select(0, slotRow));
         Tensor target;

@@ -290,4 +290,76 @@ public class DeviceSketchTests
         Assert.Equal([2, 1, 0], device.Sketch(1).Counts[0..3]);
         AssertEqual(host, device);
     }
+
+    public static IEnumerable<object[]> Seeds => Enumerable.Range(0, 24).Select(seed => new object[] { seed });
+
+    /// <summary>
+    /// Random configurations against the host path: orders and their subsets, K from 1 to 128, vocabularies from 2 ids
+    /// (ties everywhere) to 2^17 (the largest keys), padding on either side, holes, empty rows and rows too short for some
+    /// orders, densities per neuron from rare to nearly always (cuts above the histogram), steps of one neuron to all,
+    /// and batch-major, layer-major and resumed updates.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RandomConfigurations_EqualTheHostPath(int seed)
+    {
+        var rng = new Random(seed);
+        int[][] orderSets = [[1], [2], [3], [1, 3], [3, 2], [1, 2, 3]];
+        bool heavy = seed % 4 == 3;   // long rows over 2–3 ids: counts far above the histogram
+        var orders = orderSets[rng.Next(orderSets.Length)];
+        int k = heavy ? rng.Next(1, 4) : new[] { 1, 2, 3, 128 }[rng.Next(4)];
+        int vocab = heavy ? rng.Next(2, 4) : new[] { 2, 5, 30, NgramKey.MaxVocabSize }[rng.Next(4)];
+        int alphabet = Math.Min(vocab, 6), ffn = heavy ? rng.Next(1, 7) : rng.Next(1, 61), maxT = heavy ? 300 : 40;
+        int[] layers = rng.Next(2) == 0 ? [2] : [4, 1];
+        long step = new[] { 1L, 7, 40, DeviceSketches.DefaultStepEntries }[rng.Next(4)];
+        var density = Enumerable.Range(0, ffn).Select(_ => new[] { 0.03, 0.3, 0.98 }[rng.Next(3)]).ToArray();
+        var options = new StatsOptions { SketchCapacity = k, NgramOrders = orders, IncludeFirstPosition = rng.Next(2) == 0, TrackPositions = rng.Next(2) == 0 };
+        bool leftPad = rng.Next(2) == 0;
+        int mode = rng.Next(3);   // batch-major, layer-major, or resumed half-way
+
+        var batches = Enumerable.Range(0, rng.Next(2, 5)).Select(_ =>
+        {
+            int B = rng.Next(1, 5), T = rng.Next(1, maxT + 1);
+            var (ids, mask, acts) = (new long[B, T], new long[B, T], layers.Select(_ => new float[B, T, ffn]).ToArray());
+            for (int b = 0; b < B; b++)
+            {
+                int len = rng.Next(6) == 0 ? 0 : rng.Next(1, T + 1), offset = leftPad ? T - len : 0;
+                bool holes = rng.Next(3) == 0;
+                for (int t = 0; t < T; t++)
+                {
+                    bool real = t >= offset && t < offset + len && !(holes && rng.Next(5) == 0);
+                    (ids[b, t], mask[b, t]) = real ? (vocab - 1 - rng.Next(alphabet), 1) : (0, 0);
+                    foreach (var a in acts)
+                        for (int f = 0; f < ffn; f++) a[b, t, f] = (real ? rng.NextDouble() < density[f] : rng.Next(2) == 0) ? 0.5f : 0f;
+                }
+            }
+            return (Ids: ids, Mask: mask, Acts: acts);
+        }).ToList();
+
+        NeuronStats Feed(NeuronStatsCollector c, IEnumerable<(long[,] Ids, long[,] Mask, float[][,,] Acts)> part, bool layerMajor)
+        {
+            using var scope = NewDisposeScope();
+            var counted = part.Select(b => (Batch: c.CountBatch(tensor(b.Ids), tensor(b.Mask)), b.Acts)).ToList();
+            if (layerMajor)
+                for (int l = 0; l < layers.Length; l++) foreach (var (batch, acts) in counted) c.Update(layers[l], tensor(acts[l]), batch);
+            else
+                foreach (var (batch, acts) in counted) for (int l = 0; l < layers.Length; l++) c.Update(layers[l], tensor(acts[l]), batch);
+            return c.Result();
+        }
+        NeuronStats expected, actual;
+        using (var host = Collector(options, layers, ffn, maxT, vocab, onDevice: false, step)) expected = Feed(host, batches, layerMajor: false);
+        if (mode == 2)
+        {
+            using var dir = new TempDirectory();
+            using (var first = Collector(options, layers, ffn, maxT, vocab, onDevice: true, step)) Feed(first, batches[..1], layerMajor: false).Save(dir.Path);
+            using var resumed = NeuronStatsCollector.Resume(NeuronStats.Load(dir.Path), device: null, sketchesOnDevice: true);
+            actual = Feed(resumed, batches[1..], layerMajor: false);
+        }
+        else
+        {
+            using var device = Collector(options, layers, ffn, maxT, vocab, onDevice: true, step);
+            actual = Feed(device, batches, layerMajor: mode == 1);
+        }
+        AssertEqual(expected, actual);
+    }
 }
