@@ -27,8 +27,8 @@ internal sealed class DeviceSketches : IDisposable
 
     /// <summary>
     /// Estimate of the device bytes one step takes per entry (see <see cref="DefaultStepEntries"/>): counted from the
-    /// tensors alive at a step's peak (the last stage of <see cref="MergeBlock"/>), about 120 bytes per active pair and
-    /// 80 per stored slot, with a margin for the sort's workspace and the allocator. 2^23 entries: about 1.7 GB.
+    /// tensors alive at a step's peak (the last stage of <see cref="MergeBlock"/>), about 140 bytes per entry, with a
+    /// margin for the allocator. 2^23 entries: about 1.7 GB.
     /// </summary>
     public const long StepBytesPerEntry = 200;
 
