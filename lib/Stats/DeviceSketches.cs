@@ -102,7 +102,7 @@ internal sealed class DeviceSketches : IDisposable
     /// is rewritten; a row with no new key is rewritten as it was. Keys are compared through their rank among the
     /// batch's distinct n-grams of their order. The only sorts are of the events' int32 codes and, where a row's cut
     /// passes <see cref="HistogramBins"/>, of that row's entries; the host waits for the device twice (the number of
-    /// distinct pairs, and whether any row's cut passes that bound). Each stage's temporaries die at its end, and most
+    /// distinct pairs, and whether any row's cut passes that bound), and once more where one does. Each stage's temporaries die at its end, and most
     /// operations work in place, which keeps the peak within <see cref="StepBytesPerEntry"/>.
     /// </summary>
     static void MergeBlock(DeviceSketches[] sketches, DeviceNgrams ngrams, int row0, int w, Tensor token, Tensor neuron)
