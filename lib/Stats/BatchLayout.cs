@@ -35,7 +35,11 @@ internal sealed class BatchLayout
     /// activations: a per-token scatter costs one kernel call per token on the CPU, and a gather of the counted tokens
     /// would copy every layer's activity.
     /// </summary>
-    public IEnumerable<(int Row, int Column, long Position, int Length, int Rows)> Rectangles()
+    public IReadOnlyList<(int Row, int Column, long Position, int Length, int Rows)> Rectangles => rectangles ??= FindRectangles().ToArray();
+
+    (int Row, int Column, long Position, int Length, int Rows)[]? rectangles;   // found once, read by every layer's update
+
+    IEnumerable<(int Row, int Column, long Position, int Length, int Rows)> FindRectangles()
     {
         (int Row, int Column, long Position, int Length, int Rows)? open = null;
         for (int start = 0, j = 1; j <= Count; j++)

@@ -89,8 +89,8 @@ internal sealed class DeviceNgrams : IDisposable
         Live = Enumerable.Range(0, orders.Count).Where(i => distinct[i].Length > 0).ToArray();
         MaxCount = Live.Length == 0 ? 0 : Live.Max(i => (long)distinct[i].Length);
         var tagged = Live.SelectMany((i, tag) => distinct[i].Select(key => ((long)tag << TagBits) + key)).ToArray();
-        var offsets = Live.Select(i => (long)distinct[i].Length).Prepend(0L).SkipLast(1).ToArray();
-        for (int i = 1; i < offsets.Length; i++) offsets[i] += offsets[i - 1];
+        var offsets = new long[Live.Length];
+        for (int i = 1; i < Live.Length; i++) offsets[i] = offsets[i - 1] + distinct[Live[i - 1]].Length;
         Keys = tensor(tagged).to(device).DetachFromDisposeScope();
         Offsets = tensor(offsets).to(device).DetachFromDisposeScope();
         Ranks = Live.Select(i => tensor(layout.KeyRanks[orders[i] - 1]).to(device).DetachFromDisposeScope()).ToArray();

@@ -62,7 +62,7 @@ public sealed partial class NeuronStatsCollector
         nonFinite.narrow(0, li, 1).add_(activations.detach().sum(ScalarType.Float32).isfinite().logical_not().to(ScalarType.Int64).to(device), One);
         // A cast to bool tests "nonzero" in one vectorised pass, about 3× faster than a comparison with 0 on the CPU.
         var mask = activations.detach().to(device).to(ScalarType.Bool);   // [B, T, F]
-        foreach (var (row, column, position, length, rows) in b.Rectangles())
+        foreach (var (row, column, position, length, rows) in b.Rectangles)
         {
             var tokens = mask.narrow(0, row, rows).narrow(1, column, length);   // [rows, length, F], in place
             if (positionActiveCounts is not null) AddSums(positionActiveCounts[li].narrow(0, position, length), tokens);

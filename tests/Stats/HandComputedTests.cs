@@ -119,7 +119,7 @@ public class HandComputedTests
             [1, 1, 0, 1, 1],   // a hole: position 1 at column 1, then positions 2-3 at columns 3-4
         ];
         var layout = BatchLayout.Build(new long[30], mask.SelectMany(r => r).ToArray(), 6, 5, includeFirst: false, maxLength: 5, vocabSize: 10);
-        Assert.Equal([(0, 1, 1L, 4, 2), (3, 1, 1L, 4, 1), (4, 2, 1L, 3, 1), (5, 1, 1L, 1, 1), (5, 3, 2L, 2, 1)], layout.Rectangles());
+        Assert.Equal([(0, 1, 1L, 4, 2), (3, 1, 1L, 4, 1), (4, 2, 1L, 3, 1), (5, 1, 1L, 1, 1), (5, 3, 2L, 2, 1)], layout.Rectangles);
     }
 
     [Theory]
