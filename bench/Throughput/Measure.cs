@@ -56,7 +56,7 @@ static class Measure
         {
             foreach (var (ids, mask) in batches) { ids.Dispose(); mask.Dispose(); }
         }
-        Report.Print(s, config, device, threads, sequences.Count, length, tokens, rows);
+        Report.Print(s, config, device, threads, sequences.Count, length, tokens, batches.Count, rows);
         return 0;
     }
 
@@ -124,9 +124,67 @@ static class Measure
             foreach (int l in stats.Layers) foreach (long c in stats.ActiveCounts(l)) active += c;
             density = active / ((double)stats.TokenCount * layers * config.FfnDim);
         }
+        // After the default statistics' result: the updates below count the same batch again and again.
+        var alone = StatisticsAlone(s, model, device, batches[0], (counts, times[1].Count), (noNgrams, times[2].Count), (full, times[3].Count));
         return new Report.Row(dtype, peak, detail, Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]), Median(times[4]), Median(times[5]), fixedCost, density,
                               times[3].Zip(times[0], (capture, forward) => capture / forward - 1).ToArray(),
-                              countingShares.TakeLast(times[3].Count).ToArray(), notes);   // the timed runs' shares, not the warm-up's
+                              countingShares.TakeLast(times[3].Count).ToArray(), alone, notes);   // the timed runs' shares, not the warm-up's
+    }
+
+    /// <summary>
+    /// The statistics without the forward pass around them: one batch's activations of the first layer, kept on the
+    /// device, given to each collector as every captured layer's, and timed per layer update (median of the repeats),
+    /// beside the baseline's hook operation on the same tensor. Set beside the forward pass's time per layer, it tells
+    /// whether the statistics' overhead is their kernels' own time or what they do to the pass around them (the host
+    /// waiting for the device, kernels the host launches too slowly to keep the device busy). Collectors whose capture
+    /// variant failed (no timed run) are skipped: NaN.
+    /// </summary>
+    static Report.StatsAlone StatisticsAlone(Settings s, OptForCausalLM model, Device device, (Tensor InputIds, Tensor AttentionMask) batch,
+                                             params (NeuronStatsCollector Collector, int Timed)[] collectors)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        Tensor? activations = null;
+        using (new NeuronHooks(model, [0], (_, post) => activations = post.detach().clone().DetachFromDisposeScope()))
+            model.Decoder.Run(batch.InputIds, batch.AttentionMask, 1);
+        using var held = activations!;
+        var layers = collectors[0].Collector.Layers;
+        double PerLayer(string name, Action<int> update, Action? before = null)
+        {
+            var times = new List<double>();
+            try
+            {
+                for (int r = 0; r < s.Warmup + s.Repeats; r++)
+                {
+                    before?.Invoke();
+                    Synchronize(device);
+                    var clock = Stopwatch.StartNew();
+                    foreach (int l in layers) { using var inner = NewDisposeScope(); update(l); }
+                    Synchronize(device);
+                    if (r >= s.Warmup) times.Add(clock.Elapsed.TotalSeconds / layers.Count);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A diagnostic: its failure leaves the measurements above to print.
+                Console.Error.WriteLine($"measure: {name} alone failed: {FirstLine(e)}");
+                return double.NaN;
+            }
+            return Median(times);
+        }
+        var seconds = collectors.Select(c =>
+        {
+            if (c.Timed == 0) return double.NaN;
+            CountedBatch? counted = null;
+            return PerLayer(c.Collector.Options.Describe(), l => c.Collector.Update(l, held, counted!),
+                            () => counted = c.Collector.CountBatch(batch.InputIds, batch.AttentionMask));
+        }).ToArray();
+        // What bench/pytorch_baseline.py's hook computes: (out > 0) summed over tokens into an int64 count per neuron.
+        var hookCounts = zeros(layers.Count, held.shape[^1], ScalarType.Int64, device);
+        double hook = PerLayer("the hook operation", l => hookCounts[l].add_(held.gt(0).reshape(-1, held.shape[^1]).sum(0)));
+        double fraction;
+        using (NewDisposeScope()) fraction = held.gt(0).to(ScalarType.Float64).mean().item<double>();
+        return new Report.StatsAlone(string.Join(" × ", held.shape), fraction, seconds[0], seconds[1], seconds[2], hook);
     }
 
     /// <summary>

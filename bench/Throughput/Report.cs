@@ -20,7 +20,13 @@ static class Report
     /// </summary>
     public sealed record Row(string Dtype, double GemmPeak, string GemmDetail, double Forward, double CountsOnly, double NoNgrams, double Capture,
                              double StreamedCounts, double StreamedReadAhead, double FixedCost, double Density, double[] Overheads,
-                             double[] CountingShares, IReadOnlyList<string> Notes);
+                             double[] CountingShares, StatsAlone Alone, IReadOnlyList<string> Notes);
+
+    /// <summary>
+    /// Seconds per layer update of each collector on activations kept on the device (no forward pass around them), and
+    /// of the baseline's hook operation on the same tensor; Shape and ActiveFraction describe that tensor.
+    /// </summary>
+    public sealed record StatsAlone(string Shape, double ActiveFraction, double Counts, double NoNgrams, double Default, double HookOperation);
 
     /// <summary>"lowest … highest" in percent; "none" where a variant failed before any turn.</summary>
     static string Spread(double[] shares) => shares.Length == 0 ? "none" : $"{shares.Min() * 100:F1} … {shares.Max() * 100:F1}";
@@ -28,7 +34,7 @@ static class Report
     /// <summary>The baseline's result for one dtype, or why there is none.</summary>
     sealed record Baseline(double? Seconds, double? Density, double? GemmPeak, string? Error);
 
-    public static void Print(Measure.Settings s, OptConfig config, Device device, int threads, int sequences, int length, long tokens, IReadOnlyList<Row> rows)
+    public static void Print(Measure.Settings s, OptConfig config, Device device, int threads, int sequences, int length, long tokens, int batchCount, IReadOnlyList<Row> rows)
     {
         var (info, baselines) = LoadBaseline(s);
         double work = LayerFlops(config, length) * config.NumHiddenLayers, head = 2.0 * config.WordEmbedProjDim * config.VocabSize;
@@ -77,6 +83,15 @@ static class Report
                     string.Join(", ", rows.Select(r => $"{r.Dtype} {tokens / r.StreamedCounts:N1} tok/s ({r.StreamedCounts / r.CountsOnly:F2}× the full model's time)")));
         o.WriteLine("  the same, each layer read during the one before (StreamingOptions.ReadAhead, the default on a GPU): " +
                     string.Join(", ", rows.Select(r => $"{r.Dtype} {tokens / r.StreamedReadAhead:N1} tok/s ({r.StreamedReadAhead / r.CountsOnly:F2}×)")));
+        o.WriteLine("statistics alone (no forward pass around them): ms per layer update on one batch's first-layer activations kept on the device, " +
+                    "median over the repeats; the forward pass's ms per layer and batch beside them:");
+        foreach (var r in rows)
+        {
+            var a = r.Alone;
+            double forward = r.Forward / batchCount / config.NumHiddenLayers * 1e3;
+            o.WriteLine($"  {r.Dtype,-9} [{a.Shape}], {a.ActiveFraction * 100:F2}% active: active counts {a.Counts * 1e3:F3}, + per position {a.NoNgrams * 1e3:F3}, " +
+                        $"default statistics {a.Default * 1e3:F3}; PyTorch's hook operation, (out > 0).sum over tokens, in TorchSharp {a.HookOperation * 1e3:F3}; forward pass {forward:F3}");
+        }
         o.WriteLine($"fixed cost per capture run (collector allocation + final result copy, not in the rates above): " +
                     string.Join(", ", rows.Select(r => $"{r.Dtype} {r.FixedCost:F2} s")));
         o.WriteLine();
