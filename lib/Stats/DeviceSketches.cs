@@ -73,7 +73,12 @@ internal sealed class DeviceSketches : IDisposable
         // of nonzero refuse, and a bound on the block's copy of the mask.
         int maxWidth = (int)Math.Max(1, Math.Min(int.MaxValue / perRank, int.MaxValue / Math.Max(1, active.shape[0])));
         long[] fired;   // active tokens per neuron: one small copy to the host per layer, to plan the steps
-        using (NewDisposeScope()) fired = TensorArrays.ToArray<long>(active.sum(0, type: ScalarType.Int64).cpu());
+        using (NewDisposeScope())
+        {
+            var perNeuron = zeros(neurons, ScalarType.Int64, active.device);
+            NeuronStatsCollector.AddSums(perNeuron, active);   // summed in bytes: no int64 copy of the mask
+            fired = TensorArrays.ToArray<long>(perNeuron.cpu());
+        }
         for (int f0 = 0; f0 < neurons;)
         {
             if (fired[f0] == 0) { f0++; continue; }

@@ -93,9 +93,10 @@ public sealed partial class NeuronStatsCollector
     /// target += mask summed over its leading dimensions (those target lacks). The innermost of them is summed 255 at a
     /// time in uint8, which cannot overflow and is several times faster on the CPU than a wider reduction of a bool
     /// tensor (3 ms against 9–16 ms for [4096, 3072] on two cores); those sums are then added up in the target's type.
-    /// At most four kernels whatever the size, so a GPU does not pay a launch per block.
+    /// At most four kernels whatever the size, so a GPU does not pay a launch per block. (A bool tensor summed straight
+    /// into a wider type is first copied whole into that type, 8 bytes per element for int64.)
     /// </summary>
-    static void AddSums(Tensor target, Tensor mask)
+    internal static void AddSums(Tensor target, Tensor mask)
     {
         const long ExactInByte = 255;
         int d = (int)(mask.ndim - target.ndim) - 1;   // the innermost summed dimension
